@@ -1,0 +1,3 @@
+from kseal.cli.main import run
+
+run()

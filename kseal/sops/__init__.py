@@ -1,0 +1,1 @@
+"""SOPS-compatible documents: the pure format core (no I/O, randomness and time as parameters)."""

@@ -1,0 +1,87 @@
+"""Stores: turn file bytes into document trees and back, one module per format.
+
+Every store implements :class:`Store`. ``load`` accepts both plaintext and encrypted files: it
+returns the documents with the ``sops`` metadata removed, and that metadata as plain data (a dict
+of lists/dicts/str/int/bool, in file order), or ``None`` when the file has none. ``emit`` writes
+documents back, appending ``metadata`` when it is given. ``source`` is whatever ``load`` kept about
+the original text; a store may use it to edit the original text in place instead of re-emitting
+(the YAML store does), and must fall back to a full emit when the trees no longer fit it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kseal.errors import InputError
+from kseal.sops.tree import Branch, Value
+
+FORMATS = ("yaml", "json", "dotenv", "ini", "binary")
+
+
+@dataclass
+class Loaded:
+    docs: list[Branch]
+    metadata: dict[str, Any] | None
+    source: object | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    name: str
+
+    def load(self, data: bytes) -> Loaded: ...
+
+    def emit(
+        self,
+        docs: list[Branch],
+        metadata: dict[str, Any] | None,
+        *,
+        source: object | None = None,
+        indent: int | None = None,
+    ) -> bytes: ...
+
+    def emit_value(self, value: Value) -> bytes:
+        """The ``--extract`` output of one subtree or scalar (string leaves are printed raw)."""
+        ...
+
+
+def format_for_path(path: str) -> str:
+    """sops's choice of store from a file name: anything unknown is binary."""
+    lower = path.lower()
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith(".env"):
+        return "dotenv"
+    if lower.endswith(".ini"):
+        return "ini"
+    return "binary"
+
+
+def get_store(name: str) -> Store:
+    """The store for a format name (imports only the module that format needs)."""
+    if name == "yaml":
+        from kseal.sops.stores.yaml_store import YamlStore
+
+        return YamlStore()
+    if name == "json":
+        from kseal.sops.stores.json_store import JsonStore
+
+        return JsonStore()
+    if name == "dotenv":
+        from kseal.sops.stores.dotenv import DotenvStore
+
+        return DotenvStore()
+    if name == "ini":
+        from kseal.sops.stores.ini import IniStore
+
+        return IniStore()
+    if name == "binary":
+        from kseal.sops.stores.binary import BinaryStore
+
+        return BinaryStore()
+    raise InputError(
+        f"unknown format {name!r}", hints=[f"use one of: {', '.join(FORMATS)}"], exit_code=2
+    )

@@ -1,0 +1,164 @@
+"""The in-memory document tree shared by every store, and the one walk order over it.
+
+A document is a :class:`Branch`: an ordered list of ``(key, value)`` items. A key is a ``str`` or a
+:class:`Comment` (then the value is ``None``); comments sit where they appeared in the source. A
+sequence is a plain ``list`` whose elements may also be :class:`Comment`. Leaf values are ``str``,
+``bytes`` (binary data that is not UTF-8), ``int``, ``float``, ``bool``, :class:`Timestamp`,
+:class:`Comment` or ``None``.
+
+``leaves()`` defines the walk order (depth first, document order) that sops uses for encryption and
+for the MAC. Stores that edit text in place rely on the same order, so it lives here and only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeAlias, Union
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment line; ``text`` is everything after the leading ``#`` (YAML/dotenv) or ``;``/``#`` (INI)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timestamp:
+    """A YAML timestamp, kept as its canonical Go RFC3339Nano text (e.g. ``2024-01-01T00:00:00Z``)."""
+
+    text: str
+
+
+Scalar: TypeAlias = Union[str, bytes, int, float, bool, Timestamp, Comment, None]
+Value: TypeAlias = Union["Branch", "list[Value]", Scalar]
+Key: TypeAlias = Union[str, Comment]
+
+
+class Branch(list[tuple[Key, Value]]):
+    """An ordered mapping that keeps comments as items. Keys are unique; comments may repeat."""
+
+    def get(self, key: str, default: Value = None) -> Value:
+        for k, v in self:
+            if k == key and not isinstance(k, Comment):
+                return v
+        return default
+
+    def keys_(self) -> list[str]:
+        return [k for k, _ in self if isinstance(k, str)]
+
+    def set(self, key: str, value: Value) -> None:
+        for i, (k, _) in enumerate(self):
+            if k == key and not isinstance(k, Comment):
+                self[i] = (k, value)
+                return
+        self.append((key, value))
+
+    def pop_key(self, key: str) -> Value:
+        for i, (k, v) in enumerate(self):
+            if k == key and not isinstance(k, Comment):
+                del self[i]
+                return v
+        raise KeyError(key)
+
+
+@dataclass(slots=True)
+class Leaf:
+    """One leaf met by the walk.
+
+    ``path`` holds the mapping keys from the document root (list indices are not part of it, as in
+    sops). ``comments`` is the stack of comments directly preceding this leaf or one of its
+    ancestors, flattened; for a comment leaf its own text is the last element (as in sops, where
+    the comment regex rules skip that last one). The selection rules for comment regexes read it. ``replace`` swaps the leaf's value.
+    """
+
+    path: tuple[str, ...]
+    value: Scalar
+    comments: tuple[str, ...]
+    replace: Callable[[Scalar], None]
+
+
+def leaves(doc: Branch) -> Iterator[Leaf]:
+    """Yield every leaf of ``doc`` in sops's order (comments are leaves too; nested containers are not)."""
+    yield from _walk_branch(doc, (), ())
+
+
+def _walk_branch(branch: Branch, path: tuple[str, ...], stack: tuple[str, ...]) -> Iterator[Leaf]:
+    pending: list[str] = []
+    for index, (key, value) in enumerate(branch):
+        if isinstance(key, Comment):
+            pending.append(key.text)
+            yield Leaf(path, key, (*stack, *pending), _branch_key_setter(branch, index))
+            continue
+        here = (*stack, *pending)
+        pending = []
+        child = (*path, key)
+        if isinstance(value, Branch):
+            yield from _walk_branch(value, child, here)
+        elif isinstance(value, list):
+            yield from _walk_list(value, child, here)
+        else:
+            yield Leaf(child, value, here, _branch_value_setter(branch, index))
+
+
+def _walk_list(seq: list[Value], path: tuple[str, ...], stack: tuple[str, ...]) -> Iterator[Leaf]:
+    pending: list[str] = []
+    for index, value in enumerate(seq):
+        if isinstance(value, Comment):
+            pending.append(value.text)
+            yield Leaf(path, value, (*stack, *pending), _list_setter(seq, index))
+            continue
+        here = (*stack, *pending)
+        pending = []
+        if isinstance(value, Branch):
+            yield from _walk_branch(value, path, here)
+        elif isinstance(value, list):
+            yield from _walk_list(value, path, here)
+        else:
+            yield Leaf(path, value, here, _list_setter(seq, index))
+
+
+def _branch_value_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:
+    def replace(new: Scalar) -> None:
+        branch[index] = (branch[index][0], new)
+
+    return replace
+
+
+def _branch_key_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:
+    def replace(new: Scalar) -> None:
+        if not isinstance(new, Comment):
+            raise TypeError("a comment item can only be replaced by a comment")
+        branch[index] = (new, None)
+
+    return replace
+
+
+def _list_setter(seq: list[Value], index: int) -> Callable[[Scalar], None]:
+    def replace(new: Scalar) -> None:
+        seq[index] = new
+
+    return replace
+
+
+def to_plain(value: Value) -> object:
+    """The tree as plain Python data (dicts, lists, scalars; comments dropped), for comparisons."""
+    if isinstance(value, Branch):
+        return {k: to_plain(v) for k, v in value if not isinstance(k, Comment)}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value if not isinstance(v, Comment)]
+    if isinstance(value, Timestamp):
+        return value.text
+    return value
+
+
+def from_plain(value: object) -> Value:
+    """Build a tree from plain Python data (dicts become branches, in insertion order)."""
+    if isinstance(value, dict):
+        return Branch((str(k), from_plain(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return [from_plain(v) for v in value]
+    if value is None or isinstance(value, str | bytes | int | float | bool | Timestamp | Comment):
+        return value
+    raise TypeError(f"unsupported value type {type(value).__name__}")
