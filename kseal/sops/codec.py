@@ -1,0 +1,142 @@
+"""The sops value codec: ``ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]``.
+
+Each value is encrypted with AES-256-GCM under the document's 32-byte data key, a fresh 32-byte IV
+and, as additional authenticated data, the value's path (``a:b:c:``). The plaintext is the Go text
+form of the value (see :mod:`kseal.sops.gofmt`); ``type`` says how to parse it back. Empty strings
+and empty comments are never encrypted. The IV is a parameter, so outputs can be byte-exact.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import TYPE_CHECKING
+
+from kseal.errors import DecryptError, EncryptError
+from kseal.sops import gofmt
+from kseal.sops.tree import Comment, Scalar, Timestamp
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+IV_SIZE = 32
+TAG_SIZE = 16
+KEY_SIZE = 32
+
+# As in sops: anchored at the start only, greedy groups.
+ENC_RE = re.compile(r"ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
+
+
+def to_bytes(value: Scalar) -> tuple[bytes, str]:
+    """The bytes sops encrypts and hashes for ``value``, and its ``type`` name."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape"), "str"
+    if isinstance(value, bytes):
+        return value, "str"
+    if isinstance(value, bool):
+        return gofmt.format_bool(value).encode(), "bool"
+    if isinstance(value, int):
+        return str(value).encode(), "int"
+    if isinstance(value, float):
+        return gofmt.format_float_f(value).encode(), "float"
+    if isinstance(value, Timestamp):
+        return value.text.encode(), "time"
+    if isinstance(value, Comment):
+        return value.text.encode("utf-8", "surrogateescape"), "comment"
+    raise EncryptError(f"cannot encrypt a value of type {type(value).__name__}")
+
+
+def from_bytes(data: bytes, kind: str) -> Scalar:
+    """Parse decrypted bytes back into a typed value (Go semantics); errors name no data."""
+    try:
+        if kind == "str":
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                return data
+        if kind == "bytes":
+            return data
+        text = data.decode("utf-8")
+        if kind == "int":
+            return gofmt.parse_int(text)
+        if kind == "float":
+            return gofmt.parse_float(text)
+        if kind == "bool":
+            return gofmt.parse_bool(text)
+        if kind == "time":
+            return Timestamp(gofmt.canonical_rfc3339(text))
+        if kind == "comment":
+            return Comment(text)
+    except (ValueError, UnicodeDecodeError):
+        raise DecryptError(f"decrypted value is not a valid {kind}") from None
+    raise DecryptError(f"unknown value type {kind!r}")
+
+
+class Cipher:
+    """AES-256-GCM bound to one data key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_SIZE:
+            raise EncryptError("the data key must be 32 bytes")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead: AESGCM = AESGCM(key)
+
+    def encrypt(self, value: Scalar, aad: str, iv: bytes) -> str:
+        """``value`` as an ``ENC[...]`` string; ``""`` for an empty string, bytes or comment."""
+        plain, kind = to_bytes(value)
+        if not plain and kind in ("str", "comment"):
+            return ""
+        return self.encrypt_raw(plain, kind, aad, iv)
+
+    def encrypt_raw(self, plain: bytes, kind: str, aad: str, iv: bytes) -> str:
+        sealed = self._aead.encrypt(iv, plain, aad.encode("utf-8", "surrogateescape"))
+        data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
+        return (
+            f"ENC[AES256_GCM,data:{_b64(data)},iv:{_b64(iv)},tag:{_b64(tag)},type:{kind}]"
+        )
+
+    def decrypt(self, text: str, aad: str) -> Scalar:
+        """The typed value of an ``ENC[...]`` string; ``""`` decrypts to ``""``."""
+        if text == "":
+            return ""
+        data, kind = self.decrypt_raw(text, aad)
+        return from_bytes(data, kind)
+
+    def decrypt_raw(self, text: str, aad: str) -> tuple[bytes, str]:
+        from cryptography.exceptions import InvalidTag
+
+        parts = parse_enc(text)
+        if parts is None:
+            raise DecryptError("value does not match the sops data format (ENC[AES256_GCM,...])")
+        data, iv, tag, kind = parts
+        if not iv:
+            raise DecryptError("value has an empty IV")
+        try:
+            plain = self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
+        except (InvalidTag, ValueError):
+            raise DecryptError("value failed authentication (tampered, or moved to another key)") from None
+        return plain, kind
+
+
+def parse_enc(text: str) -> tuple[bytes, bytes, bytes, str] | None:
+    """Split an ``ENC[...]`` string into (data, iv, tag, type); None if it is not one."""
+    m = ENC_RE.match(text)
+    if m is None:
+        return None
+    try:
+        data, iv, tag = (base64.b64decode(m.group(i), validate=True) for i in (1, 2, 3))
+    except (binascii.Error, ValueError):
+        return None
+    if len(tag) != TAG_SIZE:
+        return None
+    return data, iv, tag, m.group(4)
+
+
+def is_encrypted_value(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("ENC[AES256_GCM,")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")

@@ -1,0 +1,148 @@
+"""Encrypting and decrypting whole document trees, and the document MAC.
+
+The MAC is SHA-512 over the Go text form of every non-null, non-comment leaf in walk order (only
+the selected leaves when ``mac_only_encrypted``), as 128 uppercase hex digits. It is stored
+encrypted under the data key with the ``lastmodified`` string as AAD. Trees are edited in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+
+from kseal.errors import DecryptError, MacError
+from kseal.sops.codec import Cipher, is_encrypted_value, to_bytes
+from kseal.sops.rules import Rules, Selector
+from kseal.sops.tree import Branch, Comment, Scalar, leaves
+
+# sha256(b"sops"): seeds the MAC when only encrypted values are authenticated.
+MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
+
+IvSource = Callable[[], bytes]
+Stash = Mapping[tuple[tuple[str, ...], bytes], str]
+
+
+def _new_hash(rules: Rules) -> hashlib._Hash:
+    h = hashlib.sha512()
+    if rules.mac_only_encrypted:
+        h.update(MAC_ONLY_ENCRYPTED_INIT)
+    return h
+
+
+def encrypt_docs(
+    docs: list[Branch],
+    key: bytes,
+    rules: Rules,
+    new_iv: IvSource,
+    *,
+    stash: Stash | None = None,
+) -> str:
+    """Encrypt the selected leaves of ``docs`` in place and return the MAC (hex).
+
+    ``stash`` maps (path, plaintext bytes) to a previous ciphertext: a value that did not change
+    keeps its old ciphertext, so diffs show only real changes.
+    """
+    cipher = Cipher(key)
+    selector = Selector(rules)
+    h = _new_hash(rules)
+    for doc in docs:
+        for leaf in leaves(doc):
+            value = leaf.value
+            if value is None:
+                continue
+            is_comment = isinstance(value, Comment)
+            selected = selector.should_encrypt(leaf.path, leaf.comments, is_comment)
+            plain, kind = to_bytes(value)
+            if not is_comment and (selected or not rules.mac_only_encrypted):
+                h.update(plain)
+            if not selected:
+                continue
+            aad = ":".join(leaf.path) + ":"
+            if not plain and kind in ("str", "comment"):
+                enc = ""
+            else:
+                previous = stash.get((leaf.path, plain)) if stash else None
+                enc = previous if previous is not None else cipher.encrypt_raw(
+                    plain, kind, aad, new_iv()
+                )
+            leaf.replace(Comment(enc) if is_comment else enc)
+    return h.hexdigest().upper()
+
+
+def decrypt_docs(
+    docs: list[Branch], key: bytes, rules: Rules, *, stash: dict[tuple[tuple[str, ...], bytes], str] | None = None
+) -> str:
+    """Decrypt the selected leaves of ``docs`` in place and return the MAC of the plaintext (hex).
+
+    With ``stash`` given, records (path, plaintext bytes) -> ciphertext for later re-encryption.
+    """
+    cipher = Cipher(key)
+    selector = Selector(rules)
+    h = _new_hash(rules)
+    for doc in docs:
+        for leaf in leaves(doc):
+            value: Scalar = leaf.value
+            if value is None:
+                continue
+            is_comment = isinstance(value, Comment)
+            selected = selector.should_encrypt(leaf.path, leaf.comments, is_comment)
+            if selected:
+                aad = ":".join(leaf.path) + ":"
+                if isinstance(value, Comment):
+                    value = _decrypt_comment(cipher, value, aad)
+                elif isinstance(value, str):
+                    enc = value
+                    value = cipher.decrypt(enc, aad)
+                    if stash is not None and enc:
+                        stash[(leaf.path, to_bytes(value)[0])] = enc
+                else:
+                    raise DecryptError(
+                        f"value at {_where(leaf.path)} should be encrypted but is a "
+                        f"{type(value).__name__}, not an ENC[...] string"
+                    )
+                leaf.replace(value)
+            if not is_comment and (selected or not rules.mac_only_encrypted):
+                h.update(to_bytes(value)[0])
+    return h.hexdigest().upper()
+
+
+def _decrypt_comment(cipher: Cipher, comment: Comment, aad: str) -> Comment:
+    if not is_encrypted_value(comment.text):
+        return comment  # written in the clear (older sops, or a rule excluded it)
+    try:
+        value = cipher.decrypt(comment.text, aad)
+    except DecryptError:
+        return comment
+    return value if isinstance(value, Comment) else Comment(str(value))
+
+
+def _where(path: tuple[str, ...]) -> str:
+    return "".join(f'["{p}"]' for p in path) or "the top level"
+
+
+def encrypt_mac(mac_hex: str, key: bytes, lastmodified: str, iv: bytes) -> str:
+    return Cipher(key).encrypt(mac_hex, lastmodified, iv)
+
+
+def check_mac(stored: str, computed: str, key: bytes, lastmodified: str) -> None:
+    """Raise :class:`MacError` unless the stored MAC decrypts and equals ``computed``."""
+    if not stored:
+        raise MacError(
+            "the file has no MAC", hints=["decrypt with --ignore-mac to bypass the integrity check"]
+        )
+    try:
+        value = Cipher(key).decrypt(stored, lastmodified)
+    except DecryptError:
+        raise MacError(
+            "cannot decrypt the MAC: the file or its lastmodified was altered",
+            hints=["decrypt with --ignore-mac only if you trust this file"],
+        ) from None
+    if value != computed:
+        raise MacError(
+            "MAC mismatch: the file was modified after it was encrypted",
+            hints=[
+                "a value, comment-controlled selection or the document structure changed without "
+                "re-encryption (a Git merge can do this)",
+                "decrypt with --ignore-mac only if you trust this file, then re-encrypt it",
+            ],
+        )

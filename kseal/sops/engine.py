@@ -1,0 +1,184 @@
+"""Whole-file operations: encrypt and decrypt bytes in one format into bytes in another.
+
+No I/O here: randomness, time, key wrapping and unwrapping are passed in, so every output can be
+reproduced in tests. The CLI supplies the real ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kseal.errors import AlreadyEncryptedError, KsealError, MetadataError, TreePathError
+from kseal.sops.document import check_mac, decrypt_docs, encrypt_docs, encrypt_mac
+from kseal.sops.gofmt import utc_now_rfc3339
+from kseal.sops.metadata import AgeKey, KeyGroup, Metadata, from_plain
+from kseal.sops.rules import Rules
+from kseal.sops.stores import Store
+from kseal.sops.tree import Branch, Value
+
+Random = Callable[[int], bytes]
+Wrap = Callable[[bytes, str], str]
+Unwrap = Callable[[Metadata], bytes]
+
+
+@dataclass
+class EncryptOptions:
+    recipients: Sequence[str]
+    rules: Rules = field(default_factory=Rules)
+    indent: int | None = None
+
+
+def encrypt(
+    data: bytes,
+    in_store: Store,
+    out_store: Store,
+    options: EncryptOptions,
+    *,
+    wrap: Wrap,
+    random: Random,
+    now: datetime,
+) -> bytes:
+    loaded = in_store.load(data)
+    if loaded.metadata is not None:
+        raise AlreadyEncryptedError(
+            "the file is already encrypted (it has sops metadata)",
+            hints=["use 'kseal decrypt' first, or 'kseal rotate' to change its keys"],
+        )
+    if not options.recipients:
+        raise KsealError(
+            "no recipients to encrypt for",
+            hints=[
+                "pass --age age1...,age1... or set SOPS_AGE_RECIPIENTS",
+                "or add a creation rule with 'age:' to .sops.yaml",
+            ],
+        )
+    rules = options.rules.with_default()
+    if in_store.name == "binary" or out_store.name == "binary":
+        rules = Rules()  # as sops >= 3.11: the single binary value is always encrypted
+    key = random(32)
+    mac = encrypt_docs(loaded.docs, key, rules, lambda: random(32))
+    lastmodified = utc_now_rfc3339(now)
+    group = KeyGroup(age=[AgeKey(r, wrap(key, r)) for r in options.recipients])
+    metadata = Metadata(
+        groups=[group],
+        lastmodified=lastmodified,
+        mac=encrypt_mac(mac, key, lastmodified, random(32)),
+        rules=rules,
+    )
+    source = loaded.source if out_store.name == in_store.name else None
+    return out_store.emit(loaded.docs, metadata.to_plain(), source=source, indent=options.indent)
+
+
+@dataclass
+class Decrypted:
+    docs: list[Branch]
+    metadata: Metadata
+    source: object | None
+
+
+def decrypt_tree(data: bytes, store: Store, *, unwrap: Unwrap, ignore_mac: bool) -> Decrypted:
+    loaded = store.load(data)
+    if loaded.metadata is None:
+        raise MetadataError(
+            "sops metadata not found: the file is not encrypted",
+            hints=["'kseal filestatus FILE' tells whether a file is encrypted"],
+        )
+    metadata = from_plain(loaded.metadata)
+    key = unwrap(metadata)
+    mac = decrypt_docs(loaded.docs, key, metadata.rules)
+    if not ignore_mac:
+        check_mac(metadata.mac, mac, key, metadata.lastmodified)
+    return Decrypted(loaded.docs, metadata, loaded.source)
+
+
+def decrypt(
+    data: bytes,
+    in_store: Store,
+    out_store: Store,
+    *,
+    unwrap: Unwrap,
+    ignore_mac: bool = False,
+    extract: str | None = None,
+    indent: int | None = None,
+) -> bytes:
+    result = decrypt_tree(data, in_store, unwrap=unwrap, ignore_mac=ignore_mac)
+    if extract is not None:
+        if in_store.name == "binary":
+            raise TreePathError("--extract cannot be used with binary files")
+        return out_store.emit_value(lookup(result.docs[0], parse_path(extract)))
+    source = result.source if out_store.name == in_store.name else None
+    return out_store.emit(result.docs, None, source=source, indent=indent)
+
+
+# ---- tree paths: ["a"][0]['b'] ------------------------------------------------------------------
+
+
+def parse_path(text: str) -> list[str | int]:
+    """Parse sops's Python-style index path; strings are quoted, integers bare."""
+    out: list[str | int] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        if text[pos] != "[":
+            raise _bad_path(text)
+        end = _index_end(text, pos + 1)
+        inner = text[pos + 1 : end].strip()
+        pos = end + 1
+        if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "\"'":
+            out.append(inner[1:-1].replace("\\" + inner[0], inner[0]))
+        else:
+            try:
+                out.append(int(inner))
+            except ValueError:
+                raise _bad_path(text) from None
+    if not out:
+        raise _bad_path(text)
+    return out
+
+
+def _index_end(text: str, pos: int) -> int:
+    quote = text[pos] if pos < len(text) and text[pos] in "\"'" else ""
+    i = pos + 1 if quote else pos
+    while i < len(text):
+        c = text[i]
+        if quote and c == "\\":
+            i += 2
+            continue
+        if quote and c == quote:
+            quote = ""
+        elif not quote and c == "]":
+            return i
+        i += 1
+    raise _bad_path(text)
+
+
+def _bad_path(text: str) -> TreePathError:
+    return TreePathError(
+        f"invalid tree path {text!r}",
+        hints=['use the form \'["key"][0]["subkey"]\': strings quoted, list indexes bare'],
+    )
+
+
+def lookup(doc: Branch, path: list[str | int]) -> Value:
+    current: Value = doc
+    for step in path:
+        if isinstance(step, str):
+            if not isinstance(current, Branch) or step not in current.keys_():
+                raise TreePathError(f"component [{step!r}] not found")
+            current = current.get(step)
+        else:
+            if isinstance(current, Branch) or not isinstance(current, list):
+                raise TreePathError(f"component [{step}] is an index, but the value is not a list")
+            items = [v for v in current if not _is_comment(v)]
+            if not -len(items) <= step < len(items):
+                raise TreePathError(f"component [{step}] is out of bounds")
+            current = items[step]
+    return current
+
+
+def _is_comment(value: Value) -> bool:
+    from kseal.sops.tree import Comment
+
+    return isinstance(value, Comment)

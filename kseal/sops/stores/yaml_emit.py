@@ -1,0 +1,203 @@
+"""Writing YAML: in place over the original text when possible, else a full sops-style emit.
+
+In place: only the leaves whose value changed are rewritten; indentation, key order, quoting of
+untouched values, blank lines, comments and document markers stay exactly as they were. sops
+itself re-indents the whole file and moves comments; kseal does not.
+
+Full emit (new trees, aliases, conversions from other formats): block style, ``indent`` spaces per
+level (sops's default 4), sequences indented under their key, comments as ``#`` lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kseal.sops.stores.yaml_parse import DocInfo, Span
+from kseal.sops.stores.yaml_scalar import format_scalar, literal, literal_ok, plain_ok, double_quoted
+from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
+
+
+def _same(a: object, b: object) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _value_text(span: Span, value: Scalar, text: str) -> str:
+    if isinstance(value, Comment):
+        return value.text
+    if isinstance(value, str) and not span.flow and literal_ok(value):
+        eol = text.find("\n", span.end)
+        rest = text[span.end : eol if eol >= 0 else len(text)]
+        if not rest.strip() or span.block:
+            out = literal(value, " " * (span.parent_col + 2))
+        else:
+            out = double_quoted(value)
+    else:
+        out = format_scalar(value, flow=span.flow)
+    if span.anchor:
+        out = f"&{span.anchor} {out}"
+    if span.block:
+        seg = text[span.start : span.end]
+        tail = seg[len(seg.rstrip()) :]
+        nl = tail.find("\n")
+        out += tail[nl:] if nl >= 0 else ""
+    return out
+
+
+def fits(docs: list[Branch], infos: list[DocInfo]) -> bool:
+    """True when the new trees have exactly the shape the source had (leaf for leaf)."""
+    if len(docs) != len(infos):
+        return False
+    for doc, info in zip(docs, infos, strict=True):
+        if not info.in_place:
+            return False
+        n = 0
+        for leaf in leaves(doc):
+            if n >= len(info.spans):
+                return False
+            if isinstance(leaf.value, Comment) != isinstance(info.spans[n].value, Comment):
+                return False
+            if isinstance(leaf.value, Branch | list):
+                return False
+            n += 1
+        if n != len(info.spans):
+            return False
+    return True
+
+
+def emit_in_place(
+    text: str, docs: list[Branch], infos: list[DocInfo], metadata: dict[str, Any] | None
+) -> str:
+    edits: list[tuple[int, int, str]] = []
+    meta_text = emit_metadata(metadata) if metadata is not None else ""
+    for doc, info in zip(docs, infos, strict=True):
+        for leaf, span in zip(leaves(doc), info.spans, strict=True):
+            if not _same(leaf.value, span.value):
+                edits.append((span.start, span.end, _value_text(span, leaf.value, text)))
+        if info.meta_region is not None:
+            start, stop = info.meta_region
+            edits.append((start, stop, meta_text))
+        elif meta_text:
+            at = info.end
+            prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
+            edits.append((at, at, prefix + meta_text))
+    edits.sort(key=lambda e: (e[0], e[1]))
+    out: list[str] = []
+    pos = 0
+    for start, end, new in edits:
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# ---- full emit --------------------------------------------------------------------------------
+
+
+def emit_metadata(metadata: dict[str, Any] | None, indent: int = 4) -> str:
+    if metadata is None:
+        return ""
+    lines: list[str] = ["sops:"]
+    _emit_map(Branch(_to_branch(metadata)), indent, indent, lines, meta=True)
+    return "\n".join(lines) + "\n"
+
+
+def _to_branch(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Branch((k, _to_branch(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_to_branch(v) for v in value]
+    return value
+
+
+def emit_docs(docs: list[Branch], metadata: dict[str, Any] | None, indent: int = 4) -> str:
+    parts = []
+    for doc in docs:
+        lines: list[str] = []
+        _emit_map(doc, 0, indent, lines)
+        body = "\n".join(lines) + "\n" if lines else ""
+        if not lines and metadata is None:
+            body = "{}\n"
+        parts.append(body + emit_metadata(metadata, indent))
+    return "---\n".join(parts)
+
+
+def _key(k: str) -> str:
+    return k if plain_ok(k) else double_quoted(k)
+
+
+def _scalar_after(value: Scalar, col: int, meta: bool) -> str:
+    """`` value`` to follow ``key:`` or ``-`` (with its leading space), literal blocks included."""
+    if isinstance(value, str) and (literal_ok(value) or (meta and "\n" in value)):
+        if meta and value.endswith("\n") and literal_ok(value.rstrip("\n") + "\n"):
+            return " " + literal(value, " " * col)
+        if literal_ok(value):
+            return " " + literal(value, " " * col)
+    return " " + format_scalar(value)
+
+
+def _emit_map(branch: Branch, col: int, indent: int, lines: list[str], meta: bool = False) -> None:
+    pad = " " * col
+    for k, v in branch:
+        if isinstance(k, Comment):
+            lines.append(f"{pad}#{k.text}")
+            continue
+        head = f"{pad}{_key(k)}:"
+        _emit_child(head, v, col, indent, lines, meta)
+
+
+def _emit_child(head: str, v: Value, col: int, indent: int, lines: list[str], meta: bool) -> None:
+    if isinstance(v, Branch):
+        if not any(not isinstance(k, Comment) for k, _ in v) and not v:
+            lines.append(head + " {}")
+            return
+        lines.append(head)
+        _emit_map(v, col + indent, indent, lines, meta)
+    elif isinstance(v, list):
+        if not v:
+            lines.append(head + " []")
+            return
+        lines.append(head)
+        _emit_seq(v, col + indent, indent, lines, meta)
+    else:
+        lines.append(head + _scalar_after(v, col + indent, meta))
+
+
+def _emit_seq(seq: list[Value], col: int, indent: int, lines: list[str], meta: bool) -> None:
+    pad = " " * col
+    for item in seq:
+        if isinstance(item, Comment):
+            lines.append(f"{pad}#{item.text}")
+        elif isinstance(item, Branch):
+            if not item:
+                lines.append(f"{pad}- {{}}")
+                continue
+            sub: list[str] = []
+            _emit_map(item, col + 2, indent, sub, meta)
+            if isinstance(item[0][0], Comment):
+                lines.append(f"{pad}-")
+                lines.extend(sub)
+            else:
+                lines.append(f"{pad}- " + sub[0][col + 2 :])
+                lines.extend(sub[1:])
+        elif isinstance(item, list):
+            if not item:
+                lines.append(f"{pad}- []")
+                continue
+            lines.append(f"{pad}-")
+            _emit_seq(item, col + indent, indent, lines, meta)
+        else:
+            lines.append(f"{pad}-" + _scalar_after(item, col + 2, meta))
+
+
+def emit_value(value: Value, indent: int = 4) -> str:
+    """``--extract`` output: a subtree as YAML (scalars as their YAML spelling)."""
+    if isinstance(value, Branch):
+        lines: list[str] = []
+        _emit_map(value, 0, indent, lines)
+        return "\n".join(lines) + "\n"
+    if isinstance(value, list):
+        lines = []
+        _emit_seq(value, 0, indent, lines, False)
+        return "\n".join(lines) + "\n"
+    return format_scalar(value) + "\n"

@@ -1,0 +1,341 @@
+"""Build document trees from libyaml events, remembering where every leaf sits in the source.
+
+The events come from :func:`kseal.yamlio.events` (libyaml, fast). Comments are not events: they
+are found in the gaps between events and attached like sops does (a comment belongs to the
+collection whose items it is indented with; a comment on the same line as a value goes before that
+item). For each document the result keeps the source span of every leaf in walk order, so the
+store can later rewrite just those spans and leave the rest of the file byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from kseal.errors import InputError
+from kseal.sops.stores.yaml_scalar import resolve
+from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
+from kseal.yamlio import events as yaml_events
+
+
+@dataclass(slots=True)
+class Span:
+    start: int
+    end: int
+    value: Scalar
+    flow: bool = False
+    parent_col: int = 0
+    block: bool = False
+    anchor: str | None = None
+
+
+@dataclass
+class DocInfo:
+    spans: list[Span] = field(default_factory=list)
+    in_place: bool = True
+    end: int = 0  # where metadata is appended (end of the root mapping's content)
+    meta_region: tuple[int, int] | None = None
+
+
+@dataclass
+class Parsed:
+    text: str
+    docs: list[Branch]
+    infos: list[DocInfo]
+    metadata: Any
+
+
+class _Slot:
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+@dataclass
+class _Frame:
+    is_map: bool
+    items: Any
+    col: int
+    flow: bool
+    meta: bool
+    anchor: str | None
+    key: str | None = None
+    key_col: int = 0
+    key_start: int = 0
+    before_item: list[Any] = field(default_factory=list)
+    last_index: int = -1
+    last_line: int = -1
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _eol(text: str, pos: int) -> int:
+    nl = text.find("\n", pos)
+    return len(text) if nl < 0 else nl
+
+
+class _Builder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.docs: list[Branch] = []
+        self.infos: list[DocInfo] = []
+        self.metadata: Any = None
+        self.spans: list[Span] = []
+        self.anchors: dict[str, Value] = {}
+        self.stack: list[_Frame] = []
+        self.carry: list[tuple[int, int, Comment]] = []  # (col, line, slot comment)
+        self.prev = 0
+        self.info = DocInfo()
+        self.root: Branch | None = None
+        self.last_end = 0
+        self.pending_inner: list[tuple[int, int, Comment]] = []
+
+    # -- comments --------------------------------------------------------------------------
+    def _comments_in_gap(self, start: int, end: int) -> list[tuple[int, int, Comment]]:
+        found = []
+        text = self.text
+        pos = text.find("#", start, end)
+        while pos >= 0:
+            eol = _eol(text, pos)
+            stop = eol - 1 if eol > pos and text[eol - 1 : eol] == "\r" else eol
+            body = text[pos + 1 : stop]
+            col = pos - _line_start(text, pos)
+            line = text.count("\n", 0, pos)
+            meta = bool(self.stack and self.stack[-1].meta)
+            if meta:
+                pass
+            else:
+                slot = Comment(f"\0{len(self.spans)}")
+                self.spans.append(Span(pos + 1, stop, Comment(body)))
+                found.append((col, line, slot))
+            pos = text.find("#", eol, end)
+        return found
+
+    def _place(self, comments: list[tuple[int, int, Comment]], closing: bool) -> None:
+        if not self.stack:
+            self.carry.extend(comments)
+            return
+        frame = self.stack[-1]
+        pending = self.carry + comments
+        self.carry = []
+        for col, line, slot in pending:
+            if closing and col < frame.col:
+                self.carry.append((col, line, slot))
+            elif frame.is_map and frame.key is not None:
+                frame.before_item.append(slot)
+            elif not closing and frame.last_index >= 0 and line == frame.last_line:
+                self._insert(frame, frame.last_index, slot)
+                frame.last_index += 1
+            else:
+                self._insert(frame, len(frame.items), slot)
+
+    def _insert(self, frame: _Frame, index: int, slot: Comment) -> None:
+        if frame.is_map:
+            frame.items.insert(index, (slot, None))
+        else:
+            frame.items.insert(index, slot)
+
+    # -- values ----------------------------------------------------------------------------
+    def _add(self, value: Value, end: int) -> None:
+        if not self.stack:
+            if not isinstance(value, Branch):
+                raise InputError(
+                    "the top level of a YAML document must be a mapping",
+                    hints=["sops and kseal encrypt mappings; wrap a list under a key"],
+                )
+            self.root = value
+            return
+        frame = self.stack[-1]
+        line = self.text.count("\n", 0, max(end - 1, 0))
+        if frame.is_map:
+            key = frame.key
+            assert key is not None
+            for slot in frame.before_item:
+                frame.items.append((slot, None))
+            frame.before_item = []
+            frame.items.append((key, value))
+            frame.key = None
+            if frame.meta is False and len(self.stack) == 1 and key == "sops":
+                self._take_metadata(frame, end)
+                return
+        else:
+            frame.items.append(value)
+        frame.last_index = len(frame.items) - 1
+        frame.last_line = line
+
+    def _take_metadata(self, frame: _Frame, end: int) -> None:
+        key, value = frame.items.pop()
+        if self.metadata is None:
+            self.metadata = value
+        start = _line_start(self.text, frame.key_start)
+        stop = min(_eol(self.text, end - 1) + 1, len(self.text))
+        self.info.meta_region = (start, stop)
+
+    def scalar(self, ev: Any) -> None:
+        start, end = ev.start_mark.index, ev.end_mark.index
+        plain = ev.style in (None, "") and ev.implicit[0]
+        value = resolve(ev.value, ev.tag, bool(plain))
+        frame = self.stack[-1] if self.stack else None
+        if ev.anchor:
+            self.anchors[ev.anchor] = value
+        if frame is not None and frame.is_map and frame.key is None:
+            if not isinstance(value, str):
+                raise InputError(
+                    f"unsupported mapping key at line {ev.start_mark.line + 1}: only string keys "
+                    "are supported",
+                    hints=["quote the key to make it a string"],
+                )
+            if any(k == value for k, _ in frame.items if isinstance(k, str)):
+                raise InputError(f"duplicate key {value!r} at line {ev.start_mark.line + 1}")
+            frame.key, frame.key_col, frame.key_start = value, ev.start_mark.column, start
+            return
+        self.last_end = end
+        if frame is not None and frame.meta:
+            self._add(value, end)
+            return
+        parent_col = frame.key_col if frame is not None and frame.is_map else (frame.col if frame else 0)
+        span = Span(
+            start,
+            end,
+            value,
+            flow=bool(frame and frame.flow),
+            parent_col=parent_col,
+            block=ev.style in ("|", ">"),
+            anchor=ev.anchor,
+        )
+        slot = _Slot(len(self.spans))
+        self.spans.append(span)
+        self._add(slot, end)  # type: ignore[arg-type]
+
+    def start_collection(self, ev: Any, is_map: bool) -> None:
+        parent = self.stack[-1] if self.stack else None
+        meta = bool(parent and (parent.meta or (len(self.stack) == 1 and parent.key == "sops")))
+        flow = bool(ev.flow_style)
+        if not self.stack and (flow or ev.start_mark.column != 0):
+            self.info.in_place = False
+        self.stack.append(
+            _Frame(is_map, Branch() if is_map else [], ev.start_mark.column, flow, meta, ev.anchor)
+        )
+        if len(self.stack) == 1 and self.carry:
+            self._place([], closing=False)
+        if self.pending_inner:
+            self._place(self.pending_inner, closing=False)
+            self.pending_inner = []
+
+    def end_collection(self, ev: Any) -> None:
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.anchors[frame.anchor] = frame.items
+        if not self.stack:
+            self.info.end = ev.start_mark.index
+        self._add(frame.items, max(self.last_end, ev.end_mark.index if frame.flow else self.last_end))
+
+    def alias(self, ev: Any) -> None:
+        if ev.anchor not in self.anchors:
+            raise InputError(f"unknown alias *{ev.anchor} at line {ev.start_mark.line + 1}")
+        self.info.in_place = False  # sops expands aliases: every copy gets its own ciphertext
+        value = _materialize(self.anchors[ev.anchor], self.spans)
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and frame.is_map and frame.key is None:
+            raise InputError(f"an alias cannot be a mapping key (line {ev.start_mark.line + 1})")
+        self.last_end = ev.end_mark.index
+        self._add(value, ev.end_mark.index)
+
+    def end_document(self, ev: Any) -> None:
+        root = self.root if self.root is not None else Branch()
+        for _col, _line, slot in self.carry:
+            root.append((slot, None))
+        self.carry = []
+        if self.root is None:
+            self.info.in_place = False
+        self.docs.append(root)
+        self.infos.append(self.info)
+        self.info = DocInfo()
+        self.root = None
+
+    def run(self) -> None:
+        for ev in yaml_events(self.text):
+            name = type(ev).__name__
+            start = ev.start_mark.index
+            if name not in ("StreamStartEvent", "StreamEndEvent"):
+                closing = name in ("MappingEndEvent", "SequenceEndEvent", "DocumentEndEvent")
+                found = self._comments_in_gap(self.prev, start) if start > self.prev else []
+                opening = name in ("MappingStartEvent", "SequenceStartEvent") and not ev.flow_style
+                if opening and self.stack:
+                    # Comments indented with the new collection's items (and on later lines than
+                    # the key) are its head comments; the rest stay in the parent.
+                    key_line = self.text.count("\n", 0, self.stack[-1].key_start)
+                    inner = [c for c in found if c[0] >= ev.start_mark.column and c[1] > key_line]
+                    found = [c for c in found if c not in inner]
+                    self.pending_inner = inner
+                if found or (self.carry and not closing):
+                    self._place(found, closing)
+                self.prev = max(self.prev, ev.end_mark.index if name != "DocumentEndEvent" else start)
+            if name == "ScalarEvent":
+                self.scalar(ev)
+            elif name == "MappingStartEvent":
+                self.start_collection(ev, True)
+            elif name == "SequenceStartEvent":
+                self.start_collection(ev, False)
+            elif name in ("MappingEndEvent", "SequenceEndEvent"):
+                self.end_collection(ev)
+            elif name == "AliasEvent":
+                self.alias(ev)
+            elif name == "DocumentEndEvent":
+                self.end_document(ev)
+            elif name == "StreamEndEvent" and self.prev < len(self.text) and self.docs:
+                tail = self._comments_in_gap(self.prev, len(self.text))
+                for _col, _line, slot in tail:
+                    self.docs[-1].append((slot, None))
+
+
+def _materialize(value: Any, spans: list[Span]) -> Value:
+    """A deep copy of an anchored value with placeholders replaced by their values."""
+    if isinstance(value, _Slot):
+        return spans[value.index].value
+    if isinstance(value, Branch):
+        return Branch(
+            (k, _materialize(v, spans)) for k, v in value if not isinstance(k, Comment)
+        )
+    if isinstance(value, list):
+        return [_materialize(v, spans) for v in value if not isinstance(v, Comment)]
+    return copy.copy(value)  # type: ignore[no-any-return]
+
+
+def parse(text: str) -> Parsed:
+    builder = _Builder(text)
+    builder.run()
+    infos: list[DocInfo] = builder.infos
+    for doc, info in zip(builder.docs, infos, strict=True):
+        ordered: list[Span] = []
+        for leaf in leaves(doc):
+            value: Any = leaf.value
+            if isinstance(value, _Slot):
+                span = builder.spans[value.index]
+                leaf.replace(span.value)
+            elif isinstance(value, Comment) and value.text.startswith("\0"):
+                span = builder.spans[int(value.text[1:])]
+                leaf.replace(span.value)
+            else:
+                info.in_place = False  # a value that came from an alias
+                continue
+            ordered.append(span)
+        info.spans = ordered
+    metadata = _plain(builder.metadata, builder.spans)
+    return Parsed(text, builder.docs, infos, metadata)
+
+
+def _plain(value: Any, spans: list[Span]) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, _Slot):
+        return spans[value.index].value
+    if isinstance(value, Branch):
+        return {k: _plain(v, spans) for k, v in value if isinstance(k, str)}
+    if isinstance(value, list):
+        return [_plain(v, spans) for v in value if not isinstance(v, Comment)]
+    return value

@@ -1,0 +1,202 @@
+"""YAML scalars the way sops's YAML library (yaml.v3) reads them, and how kseal writes them back.
+
+Reading: yaml.v3's resolver is YAML 1.2-like: only ``true``/``false`` (three spellings each) are
+booleans, so ``yes``/``no``/``on``/``off`` stay strings; unquoted timestamps are times; integers
+accept ``0x``/``0o``/``0b``, legacy ``0123`` octal and ``_`` separators. Writing: a string is
+written plain only when reading it back gives the same string; otherwise it is quoted.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+
+from kseal.sops import gofmt
+from kseal.sops.tree import Comment, Scalar, Timestamp
+
+_MAP: dict[str, Scalar] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
+
+STR_TAG = "tag:yaml.org,2002:str"
+_TAGS = {
+    "tag:yaml.org,2002:" + t: t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+}
+
+
+def _go_parse_int(s: str) -> int | None:
+    """``strconv.ParseInt(s, 0, 64)`` then ``ParseUint``: sign, base prefix, legacy octal."""
+    body = s
+    neg = False
+    if body[:1] in "+-" and body:
+        neg = body[0] == "-"
+        body = body[1:]
+    base = 10
+    if len(body) > 1 and body[0] == "0":
+        prefix = body[1].lower()
+        if prefix in "xob":
+            base = {"x": 16, "o": 8, "b": 2}[prefix]
+            body = body[2:]
+        else:
+            base = 8
+            body = body[1:]
+    if not body or any(c not in _DIGITS[base] for c in body):
+        return None
+    value = -int(body, base) if neg else int(body, base)
+    if value < gofmt.INT64_MIN or value > 2**64 - 1 or (neg and value < gofmt.INT64_MIN):
+        return None
+    return value
+
+
+def resolve_plain(s: str) -> Scalar:
+    """The value of an untagged plain scalar, as yaml.v3 resolves it."""
+    if s in _MAP:
+        return _MAP[s]
+    hint = s[0]
+    if hint == ".":
+        try:
+            return gofmt.parse_float(s)
+        except ValueError:
+            return s
+    if hint in "+-0123456789":
+        ts = gofmt.yaml_timestamp(s)
+        if ts is not None:
+            return Timestamp(ts)
+        plain = s.replace("_", "")
+        if plain:
+            as_int = _go_parse_int(plain) if plain[:2].lower() not in ("0o", "0b") else None
+            if as_int is not None:
+                return as_int
+            if _YAML_FLOAT.match(plain):
+                return float(plain)
+            for prefix, base in (("0b", 2), ("-0b", 2), ("0o", 8), ("-0o", 8)):
+                if plain.startswith(prefix):
+                    digits = plain[len(prefix) :]
+                    if digits and all(c in _DIGITS[base] for c in digits):
+                        v = int(digits, base)
+                        return -v if prefix.startswith("-") else v
+    return s
+
+
+def resolve(value: str, tag: str | None, plain: bool) -> Scalar:
+    """The value of a scalar event: quoted scalars are strings; standard tags are honoured."""
+    kind = _TAGS.get(tag or "")
+    if kind == "str" or (tag == "!" and not plain):
+        return value
+    if kind == "binary":
+        return base64.b64decode("".join(value.split()))
+    if not plain and kind is None:
+        return value
+    resolved = resolve_plain(value)
+    if kind in (None, "timestamp"):
+        return resolved
+    if kind == "int" and isinstance(resolved, int) and not isinstance(resolved, bool):
+        return resolved
+    if kind == "float" and isinstance(resolved, int | float) and not isinstance(resolved, bool):
+        return float(resolved)
+    if kind == "bool" and isinstance(resolved, bool):
+        return resolved
+    if kind == "null" and resolved is None:
+        return None
+    return value
+
+
+# ---- writing ----------------------------------------------------------------------------------
+
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_UNSAFE = set(",[]{}")
+_ESCAPES = {
+    "\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+    "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\", "\x85": "\\N", "\u2028": "\\L",
+    "\u2029": "\\P",
+}
+
+
+def _printable(c: str) -> bool:
+    o = ord(c)
+    return (
+        o == 0x09
+        or 0x20 <= o <= 0x7E
+        or 0xA0 <= o <= 0xD7FF
+        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
+        or 0x10000 <= o <= 0x10FFFF
+    )
+
+
+def double_quoted(s: str) -> str:
+    out = ['"']
+    for c in s:
+        esc = _ESCAPES.get(c)
+        if esc is not None:
+            out.append(esc)
+        elif _printable(c):
+            out.append(c)
+        elif ord(c) <= 0xFF:
+            out.append(f"\\x{ord(c):02x}")
+        elif ord(c) <= 0xFFFF:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(f"\\U{ord(c):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def plain_ok(s: str, *, flow: bool = False) -> bool:
+    """True when ``s`` can be written unquoted and reads back as the same string."""
+    if not s or s[0] in _INDICATORS or s[0].isspace() or s[-1].isspace():
+        return False
+    if s.startswith(("---", "...")) or ": " in s or " #" in s or s.endswith(":") or "\t" in s:
+        return False
+    if flow and any(c in _FLOW_UNSAFE for c in s):
+        return False
+    if not all(_printable(c) for c in s):
+        return False
+    return resolve_plain(s) == s and isinstance(resolve_plain(s), str)
+
+
+def literal_ok(s: str) -> bool:
+    """True when ``s`` is best written as a ``|`` block: several lines, nothing that needs escapes."""
+    if "\n" not in s or s.startswith(("\n", " ")) or s.endswith("\n\n") or "\r" in s:
+        return False
+    lines = s.rstrip("\n").split("\n")
+    return all(_printable(c) for c in s.replace("\n", "")) and not any(
+        line != line.rstrip(" \t") for line in lines
+    )
+
+
+def literal(s: str, indent: str) -> str:
+    """A ``|``/``|-`` block whose content lines start with ``indent`` (no trailing newline)."""
+    head = "|" if s.endswith("\n") else "|-"
+    body = s[:-1] if s.endswith("\n") else s
+    return head + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+
+
+def format_scalar(value: Scalar, *, flow: bool = False) -> str:
+    """A one-line YAML spelling of ``value`` that reads back as the same typed value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    if isinstance(value, Timestamp):
+        return value.text
+    if isinstance(value, bytes):
+        return "!!binary " + base64.b64encode(value).decode("ascii")
+    if isinstance(value, Comment):
+        raise TypeError("comments are not scalars")
+    return value if plain_ok(value, flow=flow) else double_quoted(value)

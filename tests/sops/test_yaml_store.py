@@ -1,0 +1,162 @@
+"""The YAML store: yaml.v3 scalar resolution, comment placement, in-place edits, full emit."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from kseal.errors import InputError, NoDocumentError
+from kseal.sops.document import decrypt_docs, encrypt_docs
+from kseal.sops.rules import Rules
+from kseal.sops.stores.yaml_scalar import format_scalar, resolve_plain
+from kseal.sops.stores.yaml_store import YamlStore
+from kseal.sops.tree import Branch, Comment, Timestamp, leaves, to_plain
+from kseal.yamlio import safe_load_all
+
+KEY = bytes(range(32))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"),
+        ("true", True), ("False", False), ("TRUE", True),
+        ("null", None), ("~", None), ("", None),
+        ("0x1F", 31), ("0o17", 15), ("0b101", 5), ("0123", 83), ("1_000", 1000), ("+1", 1),
+        ("09", 9.0), ("1e3", 1000.0), (".5", 0.5), ("1.", 1.0),
+        ("2024-01-01", Timestamp("2024-01-01T00:00:00Z")),
+        ("12:30", "12:30"), (".", "."), ("-", "-"), ("0x", "0x"),
+    ],
+)
+def test_yaml_v3_resolution(text: str, value: object) -> None:
+    got = resolve_plain(text)
+    assert type(got) is type(value)
+    assert got == value
+
+
+def test_special_floats_resolve() -> None:
+    assert resolve_plain(".inf") == math.inf
+    assert resolve_plain("-.Inf") == -math.inf
+    assert math.isnan(resolve_plain(".NaN"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "yes", "123", "true", "null", "a: b", "#x", " lead", "trail ", "", "multi\nline",
+     "tab\there", "quote\"s", "back\\slash", "\x07bell", "\u2028", "ünïcødé", "1.0", "~", "- x"],
+)
+def test_strings_read_back_as_strings(value: str) -> None:
+    text = f"k: {format_scalar(value)}\n"
+    assert safe_load_all(text) == [{"k": value}]
+
+
+def _load(text: str) -> tuple[YamlStore, object]:
+    store = YamlStore()
+    return store, store.load(text.encode())
+
+
+SAMPLE = """\
+# top comment
+apiVersion: v1   # line comment
+kind: Secret
+metadata:
+  name: db  # the name
+stringData:
+  # the password follows
+  password: "s3cr3t"
+  list: [a, 'b, c']
+  block: |
+    line one
+    line two
+
+  items:
+    - one
+    # between
+    - k: v
+      n: 5
+---
+second: doc
+"""
+
+
+def test_comments_are_attached_like_sops() -> None:
+    store = YamlStore()
+    loaded = store.load(SAMPLE.encode())
+    first = loaded.docs[0]
+    assert first[0] == (Comment(" top comment"), None)
+    assert first[1] == (Comment(" line comment"), None)  # a line comment goes before its item
+    string_data = first.get("stringData")
+    assert isinstance(string_data, Branch)
+    assert string_data[0] == (Comment(" the password follows"), None)
+    paths = [(leaf.path, leaf.value) for leaf in leaves(first) if isinstance(leaf.value, Comment)]
+    assert ((), Comment(" top comment")) in paths
+    assert (("metadata",), Comment(" the name")) in paths
+    assert (("stringData", "items"), Comment(" between")) in paths
+
+
+def test_round_trip_in_place_keeps_the_file_byte_for_byte() -> None:
+    store = YamlStore()
+    loaded = store.load(SAMPLE.encode())
+    rules = Rules(encrypted_regex="^(data|stringData)$")
+    ivs = iter(bytes([i]) * 32 for i in range(1, 200))
+    mac = encrypt_docs(loaded.docs, KEY, rules, lambda: next(ivs))
+    encrypted = store.emit(loaded.docs, {"lastmodified": "x", "version": "3.11.0"},
+                           source=loaded.source)
+    text = encrypted.decode()
+    assert "s3cr3t" not in text and "line one" not in text
+    assert "  name: db  # the name\n" in text  # untouched lines are byte-identical
+    assert text.count("sops:\n") == 2  # every document carries the metadata
+    again = store.load(encrypted)
+    assert again.metadata == {"lastmodified": "x", "version": "3.11.0"}
+    assert decrypt_docs(again.docs, KEY, rules) == mac
+    assert store.emit(again.docs, None, source=again.source).decode() == SAMPLE.replace(
+        '"s3cr3t"', "s3cr3t").replace("'b, c'", '"b, c"')
+
+
+def test_aliases_are_expanded_and_each_copy_encrypted() -> None:
+    store = YamlStore()
+    loaded = store.load(b"base: &b {user: u, pw: p}\ncopy: *b\n")
+    assert to_plain(loaded.docs[0]) == {"base": {"user": "u", "pw": "p"},
+                                        "copy": {"user": "u", "pw": "p"}}
+    encrypt_docs(loaded.docs, KEY, Rules(), lambda: os.urandom(32))
+    out = store.emit(loaded.docs, None, source=loaded.source).decode()
+    assert "*b" not in out and out.count("ENC[") == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a\n- b\n", "must be a mapping"),
+        ("1: a\n", "only string keys"),
+        ("a: 1\na: 2\n", "duplicate key"),
+        ("a: [\n", "invalid YAML"),
+    ],
+)
+def test_bad_documents(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        YamlStore().load(text.encode())
+
+
+def test_empty_input() -> None:
+    with pytest.raises(NoDocumentError):
+        YamlStore().load(b"")
+
+
+def test_full_emit_is_sops_style() -> None:
+    store = YamlStore()
+    loaded = store.load(b"a: {b: 1, c: [x, {d: e}]}\nempty: {}\nnone: []\ntext: |\n  l1\n  l2\n")
+    out = store.emit(loaded.docs, None, indent=4).decode()
+    assert out == (
+        "a:\n    b: 1\n    c:\n        - x\n        - d: e\nempty: {}\nnone: []\n"
+        "text: |\n    l1\n    l2\n"
+    )
+    assert safe_load_all(out) == safe_load_all(
+        "a: {b: 1, c: [x, {d: e}]}\nempty: {}\nnone: []\ntext: |\n  l1\n  l2\n")
+
+
+def test_errors_do_not_echo_values() -> None:
+    with pytest.raises(InputError) as info:
+        YamlStore().load(b"secret-value-123: [unclosed\n")
+    assert "secret-value-123" not in str(info.value)
