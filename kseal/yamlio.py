@@ -27,7 +27,7 @@ def safe_load_all(text: str) -> list[Any]:
 
 def events(text: str) -> Iterator[Any]:
     """libyaml events of ``text``; each has ``start_mark.index``/``end_mark.index`` in characters."""
-    from ruamel.yaml.cyaml import CParser
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
     from ruamel.yaml.error import YAMLError
 
     parser = CParser(text)

@@ -22,7 +22,8 @@ def keygen(
         typer.Option("-y", help="Print the public recipient of each identity in INPUT."),
     ] = False,
     input_file: Annotated[
-        str | None, typer.Argument(metavar="[INPUT]", help="Identity file for -y (stdin if absent).")
+        str | None,
+        typer.Argument(metavar="[INPUT]", help="Identity file for -y (stdin if absent)."),
     ] = None,
 ) -> None:
     """Generate an age identity, like age-keygen; the public key goes to stderr."""

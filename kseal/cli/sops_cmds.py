@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,7 +21,9 @@ InPlace = Annotated[bool, typer.Option("-i", "--in-place", help="Write the resul
 Output = Annotated[str | None, typer.Option("--output", help="Write the result to this file.")]
 InputType = Annotated[
     str | None,
-    typer.Option("--input-type", help="yaml, json, dotenv, ini or binary (default: from the name)."),
+    typer.Option(
+        "--input-type", help="yaml, json, dotenv, ini or binary (default: from the name)."
+    ),
 ]
 OutputType = Annotated[
     str | None, typer.Option("--output-type", help="Format to write (default: the input format).")
@@ -40,8 +43,9 @@ FileArg = Annotated[
 ]
 
 
-def _stores(file: str | None, override: str | None, in_type: str | None, out_type: str | None
-            ) -> tuple[Store, Store]:
+def _stores(
+    file: str | None, override: str | None, in_type: str | None, out_type: str | None
+) -> tuple[Store, Store]:
     from kseal.sops.stores import format_for_path, get_store
 
     name = override or (file if file not in (None, "-") else None)
@@ -81,7 +85,9 @@ def encrypt(
     output_type: OutputType = None,
     age: Annotated[
         str | None,
-        typer.Option("-a", "--age", help="Comma-separated age recipients (age1..., ssh-ed25519 ...)."),
+        typer.Option(
+            "-a", "--age", help="Comma-separated age recipients (age1..., ssh-ed25519 ...)."
+        ),
     ] = None,
     unencrypted_suffix: Annotated[
         str | None, typer.Option(help="Leave keys with this suffix in the clear.")
@@ -111,7 +117,7 @@ def encrypt(
     indent: Indent = None,
 ) -> None:
     """Encrypt FILE for age recipients, like 'sops encrypt'."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from kseal import agekey
     from kseal.fileio import read_input, write_output
@@ -140,7 +146,7 @@ def encrypt(
         engine.EncryptOptions(recipients=recipients, rules=rules, indent=indent),
         wrap=agekey.wrap_key,
         random=os.urandom,
-        now=datetime.now(timezone.utc),
+        now=datetime.now(UTC),
     )
     write_output(destination, result, plaintext=False)
 

@@ -93,9 +93,7 @@ class Cipher:
     def encrypt_raw(self, plain: bytes, kind: str, aad: str, iv: bytes) -> str:
         sealed = self._aead.encrypt(iv, plain, aad.encode("utf-8", "surrogateescape"))
         data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
-        return (
-            f"ENC[AES256_GCM,data:{_b64(data)},iv:{_b64(iv)},tag:{_b64(tag)},type:{kind}]"
-        )
+        return f"ENC[AES256_GCM,data:{_b64(data)},iv:{_b64(iv)},tag:{_b64(tag)},type:{kind}]"
 
     def decrypt(self, text: str, aad: str) -> Scalar:
         """The typed value of an ``ENC[...]`` string; ``""`` decrypts to ``""``."""
@@ -116,7 +114,9 @@ class Cipher:
         try:
             plain = self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
         except (InvalidTag, ValueError):
-            raise DecryptError("value failed authentication (tampered, or moved to another key)") from None
+            raise DecryptError(
+                "value failed authentication (tampered, or moved to another key)"
+            ) from None
         return plain, kind
 
 

@@ -62,15 +62,21 @@ def encrypt_docs(
                 enc = ""
             else:
                 previous = stash.get((leaf.path, plain)) if stash else None
-                enc = previous if previous is not None else cipher.encrypt_raw(
-                    plain, kind, aad, new_iv()
+                enc = (
+                    previous
+                    if previous is not None
+                    else cipher.encrypt_raw(plain, kind, aad, new_iv())
                 )
             leaf.replace(Comment(enc) if is_comment else enc)
     return h.hexdigest().upper()
 
 
 def decrypt_docs(
-    docs: list[Branch], key: bytes, rules: Rules, *, stash: dict[tuple[tuple[str, ...], bytes], str] | None = None
+    docs: list[Branch],
+    key: bytes,
+    rules: Rules,
+    *,
+    stash: dict[tuple[tuple[str, ...], bytes], str] | None = None,
 ) -> str:
     """Decrypt the selected leaves of ``docs`` in place and return the MAC of the plaintext (hex).
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from kseal.errors import AlreadyEncryptedError, KsealError, MetadataError, TreePathError
 from kseal.sops.document import check_mac, decrypt_docs, encrypt_docs, encrypt_mac
@@ -16,7 +17,7 @@ from kseal.sops.gofmt import utc_now_rfc3339
 from kseal.sops.metadata import AgeKey, KeyGroup, Metadata, from_plain
 from kseal.sops.rules import Rules
 from kseal.sops.stores import Store
-from kseal.sops.tree import Branch, Value
+from kseal.sops.tree import Branch, Comment, Value
 
 Random = Callable[[int], bytes]
 Wrap = Callable[[bytes, str], str]
@@ -171,14 +172,8 @@ def lookup(doc: Branch, path: list[str | int]) -> Value:
         else:
             if isinstance(current, Branch) or not isinstance(current, list):
                 raise TreePathError(f"component [{step}] is an index, but the value is not a list")
-            items = [v for v in current if not _is_comment(v)]
+            items = [v for v in cast("list[Value]", current) if not isinstance(v, Comment)]
             if not -len(items) <= step < len(items):
                 raise TreePathError(f"component [{step}] is out of bounds")
             current = items[step]
     return current
-
-
-def _is_comment(value: Value) -> bool:
-    from kseal.sops.tree import Comment
-
-    return isinstance(value, Comment)

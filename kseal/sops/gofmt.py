@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 INT64_MIN = -(2**63)
@@ -18,10 +18,9 @@ INT64_MAX = 2**63 - 1
 
 def _digits(x: float) -> tuple[str, int]:
     """Shortest round-trip decimal digits of finite, non-zero |x| and the decimal point position."""
-    sign, digits, exp = Decimal(repr(abs(x))).normalize().as_tuple()
+    _, digits, exp = Decimal(repr(abs(x))).normalize().as_tuple()
     text = "".join(map(str, digits))
-    assert isinstance(exp, int)
-    return text, len(text) + exp  # value = 0.<text> * 10**dp
+    return text, len(text) + int(exp)  # value = 0.<text> * 10**dp
 
 
 def format_float_f(x: float) -> str:
@@ -84,8 +83,18 @@ def format_bool(b: bool) -> str:
 
 
 _GO_BOOL = {
-    "1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
-    "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False,
+    "1": True,
+    "t": True,
+    "T": True,
+    "TRUE": True,
+    "true": True,
+    "True": True,
+    "0": False,
+    "f": False,
+    "F": False,
+    "FALSE": False,
+    "false": False,
+    "False": False,
 }
 
 
@@ -117,8 +126,10 @@ _FLOAT_RE = re.compile(
 
 def parse_float(s: str) -> float:
     """``strconv.ParseFloat(s, 64)`` for decimal input (hex floats are not accepted)."""
-    if not s or not _FLOAT_RE.match(s) or not any(c.isdigit() for c in s) and not re.search(
-        "inf|nan", s, re.I
+    if (
+        not s
+        or not _FLOAT_RE.match(s)
+        or (not any(c.isdigit() for c in s) and not re.search("inf|nan", s, re.I))
     ):
         raise ValueError("invalid float")
     return float(s.replace("_", ""))
@@ -131,9 +142,15 @@ _RFC3339 = re.compile(
 )
 
 
-
 def format_rfc3339nano(
-    year: int, month: int, day: int, hour: int, minute: int, second: int, nanos: int, offset_min: int
+    year: int,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    nanos: int,
+    offset_min: int,
 ) -> str:
     """Go ``time.Format(time.RFC3339Nano)``: trailing fractional zeros dropped, ``Z`` for UTC."""
     frac = ""
@@ -160,7 +177,9 @@ def canonical_rfc3339(s: str) -> str:
     _validate(year, month, day, hour, minute, second)
     nanos = int((m.group(7) or "").ljust(9, "0") or 0)
     zone = m.group(8)
-    offset = 0 if zone == "Z" else (int(zone[1:3]) * 60 + int(zone[4:6])) * (1 if zone[0] == "+" else -1)
+    offset = (
+        0 if zone == "Z" else (int(zone[1:3]) * 60 + int(zone[4:6])) * (1 if zone[0] == "+" else -1)
+    )
     if abs(offset) >= 24 * 60:
         raise ValueError("time zone offset out of range")
     return format_rfc3339nano(year, month, day, hour, minute, second, nanos, offset)
@@ -206,6 +225,6 @@ def yaml_timestamp(s: str) -> str | None:
 
 def utc_now_rfc3339(now: datetime) -> str:
     """``lastmodified`` as sops writes it: UTC, second precision, ``Z``."""
-    t = now.astimezone(timezone.utc) if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    t = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
     t = t - timedelta(microseconds=t.microsecond)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -96,7 +96,7 @@ def from_plain(raw: object) -> Metadata:
     """Read a ``sops`` block in any layout sops 3.7–3.13 writes."""
     if not isinstance(raw, dict):
         raise MetadataError("sops metadata not found", hints=["is this file encrypted?"])
-    if "key_groups" in raw and raw["key_groups"]:
+    if raw.get("key_groups"):
         groups_raw = raw["key_groups"]
         if not isinstance(groups_raw, list):
             raise MetadataError("sops metadata: key_groups must be a list")

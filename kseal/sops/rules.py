@@ -53,7 +53,8 @@ class Rules:
         if any(getattr(self, name) for name in RULE_NAMES):
             return self
         return Rules(
-            unencrypted_suffix=DEFAULT_UNENCRYPTED_SUFFIX, mac_only_encrypted=self.mac_only_encrypted
+            unencrypted_suffix=DEFAULT_UNENCRYPTED_SUFFIX,
+            mac_only_encrypted=self.mac_only_encrypted,
         )
 
     def as_dict(self) -> dict[str, str | bool]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeAlias, Union
+from typing import TypeAlias, Union, cast
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +31,9 @@ class Timestamp:
     text: str
 
 
-Scalar: TypeAlias = Union[str, bytes, int, float, bool, Timestamp, Comment, None]
+Scalar: TypeAlias = str | bytes | int | float | bool | Timestamp | Comment | None
 Value: TypeAlias = Union["Branch", "list[Value]", Scalar]
-Key: TypeAlias = Union[str, Comment]
+Key: TypeAlias = str | Comment
 
 
 class Branch(list[tuple[Key, Value]]):
@@ -41,7 +41,7 @@ class Branch(list[tuple[Key, Value]]):
 
     def get(self, key: str, default: Value = None) -> Value:
         for k, v in self:
-            if k == key and not isinstance(k, Comment):
+            if isinstance(k, str) and k == key:
                 return v
         return default
 
@@ -50,14 +50,14 @@ class Branch(list[tuple[Key, Value]]):
 
     def set(self, key: str, value: Value) -> None:
         for i, (k, _) in enumerate(self):
-            if k == key and not isinstance(k, Comment):
+            if isinstance(k, str) and k == key:
                 self[i] = (k, value)
                 return
         self.append((key, value))
 
     def pop_key(self, key: str) -> Value:
         for i, (k, v) in enumerate(self):
-            if k == key and not isinstance(k, Comment):
+            if isinstance(k, str) and k == key:
                 del self[i]
                 return v
         raise KeyError(key)
@@ -97,7 +97,7 @@ def _walk_branch(branch: Branch, path: tuple[str, ...], stack: tuple[str, ...]) 
         if isinstance(value, Branch):
             yield from _walk_branch(value, child, here)
         elif isinstance(value, list):
-            yield from _walk_list(value, child, here)
+            yield from _walk_list(cast("list[Value]", value), child, here)
         else:
             yield Leaf(child, value, here, _branch_value_setter(branch, index))
 
@@ -114,7 +114,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: tuple[str, ...]) 
         if isinstance(value, Branch):
             yield from _walk_branch(value, path, here)
         elif isinstance(value, list):
-            yield from _walk_list(value, path, here)
+            yield from _walk_list(cast("list[Value]", value), path, here)
         else:
             yield Leaf(path, value, here, _list_setter(seq, index))
 
@@ -147,7 +147,7 @@ def to_plain(value: Value) -> object:
     if isinstance(value, Branch):
         return {k: to_plain(v) for k, v in value if not isinstance(k, Comment)}
     if isinstance(value, list):
-        return [to_plain(v) for v in value if not isinstance(v, Comment)]
+        return [to_plain(v) for v in cast("list[Value]", value) if not isinstance(v, Comment)]
     if isinstance(value, Timestamp):
         return value.text
     return value

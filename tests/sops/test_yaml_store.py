@@ -21,13 +21,32 @@ KEY = bytes(range(32))
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"),
-        ("true", True), ("False", False), ("TRUE", True),
-        ("null", None), ("~", None), ("", None),
-        ("0x1F", 31), ("0o17", 15), ("0b101", 5), ("0123", 83), ("1_000", 1000), ("+1", 1),
-        ("09", 9.0), ("1e3", 1000.0), (".5", 0.5), ("1.", 1.0),
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("off", "off"),
+        ("y", "y"),
+        ("true", True),
+        ("False", False),
+        ("TRUE", True),
+        ("null", None),
+        ("~", None),
+        ("", None),
+        ("0x1F", 31),
+        ("0o17", 15),
+        ("0b101", 5),
+        ("0123", 83),
+        ("1_000", 1000),
+        ("+1", 1),
+        ("09", 9.0),
+        ("1e3", 1000.0),
+        (".5", 0.5),
+        ("1.", 1.0),
         ("2024-01-01", Timestamp("2024-01-01T00:00:00Z")),
-        ("12:30", "12:30"), (".", "."), ("-", "-"), ("0x", "0x"),
+        ("12:30", "12:30"),
+        (".", "."),
+        ("-", "-"),
+        ("0x", "0x"),
     ],
 )
 def test_yaml_v3_resolution(text: str, value: object) -> None:
@@ -44,8 +63,28 @@ def test_special_floats_resolve() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["plain", "yes", "123", "true", "null", "a: b", "#x", " lead", "trail ", "", "multi\nline",
-     "tab\there", "quote\"s", "back\\slash", "\x07bell", "\u2028", "ünïcødé", "1.0", "~", "- x"],
+    [
+        "plain",
+        "yes",
+        "123",
+        "true",
+        "null",
+        "a: b",
+        "#x",
+        " lead",
+        "trail ",
+        "",
+        "multi\nline",
+        "tab\there",
+        'quote"s',
+        "back\\slash",
+        "\x07bell",
+        "\u2028",
+        "ünïcødé",
+        "1.0",
+        "~",
+        "- x",
+    ],
 )
 def test_strings_read_back_as_strings(value: str) -> None:
     text = f"k: {format_scalar(value)}\n"
@@ -102,8 +141,9 @@ def test_round_trip_in_place_keeps_the_file_byte_for_byte() -> None:
     rules = Rules(encrypted_regex="^(data|stringData)$")
     ivs = iter(bytes([i]) * 32 for i in range(1, 200))
     mac = encrypt_docs(loaded.docs, KEY, rules, lambda: next(ivs))
-    encrypted = store.emit(loaded.docs, {"lastmodified": "x", "version": "3.11.0"},
-                           source=loaded.source)
+    encrypted = store.emit(
+        loaded.docs, {"lastmodified": "x", "version": "3.11.0"}, source=loaded.source
+    )
     text = encrypted.decode()
     assert "s3cr3t" not in text and "line one" not in text
     assert "  name: db  # the name\n" in text  # untouched lines are byte-identical
@@ -112,14 +152,17 @@ def test_round_trip_in_place_keeps_the_file_byte_for_byte() -> None:
     assert again.metadata == {"lastmodified": "x", "version": "3.11.0"}
     assert decrypt_docs(again.docs, KEY, rules) == mac
     assert store.emit(again.docs, None, source=again.source).decode() == SAMPLE.replace(
-        '"s3cr3t"', "s3cr3t").replace("'b, c'", '"b, c"')
+        '"s3cr3t"', "s3cr3t"
+    ).replace("'b, c'", '"b, c"')
 
 
 def test_aliases_are_expanded_and_each_copy_encrypted() -> None:
     store = YamlStore()
     loaded = store.load(b"base: &b {user: u, pw: p}\ncopy: *b\n")
-    assert to_plain(loaded.docs[0]) == {"base": {"user": "u", "pw": "p"},
-                                        "copy": {"user": "u", "pw": "p"}}
+    assert to_plain(loaded.docs[0]) == {
+        "base": {"user": "u", "pw": "p"},
+        "copy": {"user": "u", "pw": "p"},
+    }
     encrypt_docs(loaded.docs, KEY, Rules(), lambda: os.urandom(32))
     out = store.emit(loaded.docs, None, source=loaded.source).decode()
     assert "*b" not in out and out.count("ENC[") == 4
@@ -153,7 +196,8 @@ def test_full_emit_is_sops_style() -> None:
         "text: |\n    l1\n    l2\n"
     )
     assert safe_load_all(out) == safe_load_all(
-        "a: {b: 1, c: [x, {d: e}]}\nempty: {}\nnone: []\ntext: |\n  l1\n  l2\n")
+        "a: {b: 1, c: [x, {d: e}]}\nempty: {}\nnone: []\ntext: |\n  l1\n  l2\n"
+    )
 
 
 def test_errors_do_not_echo_values() -> None:

@@ -10,10 +10,16 @@ level (sops's default 4), sequences indented under their key, comments as ``#`` 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from kseal.sops.stores.yaml_parse import DocInfo, Span
-from kseal.sops.stores.yaml_scalar import format_scalar, literal, literal_ok, plain_ok, double_quoted
+from kseal.sops.stores.yaml_scalar import (
+    double_quoted,
+    format_scalar,
+    literal,
+    literal_ok,
+    plain_ok,
+)
 from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
 
 
@@ -55,8 +61,6 @@ def fits(docs: list[Branch], infos: list[DocInfo]) -> bool:
             if n >= len(info.spans):
                 return False
             if isinstance(leaf.value, Comment) != isinstance(info.spans[n].value, Comment):
-                return False
-            if isinstance(leaf.value, Branch | list):
                 return False
             n += 1
         if n != len(info.spans):
@@ -126,41 +130,47 @@ def _key(k: str) -> str:
     return k if plain_ok(k) else double_quoted(k)
 
 
-def _scalar_after(value: Scalar, col: int, meta: bool) -> str:
+def _scalar_after(value: Scalar, col: int, meta: bool) -> str:  # noqa: ARG001
     """`` value`` to follow ``key:`` or ``-`` (with its leading space), literal blocks included."""
-    if isinstance(value, str) and (literal_ok(value) or (meta and "\n" in value)):
-        if meta and value.endswith("\n") and literal_ok(value.rstrip("\n") + "\n"):
-            return " " + literal(value, " " * col)
-        if literal_ok(value):
-            return " " + literal(value, " " * col)
+    if isinstance(value, str) and literal_ok(value):
+        return " " + literal(value, " " * col)
     return " " + format_scalar(value)
 
 
-def _emit_map(branch: Branch, col: int, indent: int, lines: list[str], meta: bool = False) -> None:
+def _emit_map(
+    branch: Branch,
+    col: int,
+    indent: int,
+    lines: list[str],
+    meta: bool = False,
+    child_col: int | None = None,
+) -> None:
+    """Keys at ``col``; nested content at ``child_col`` (yaml.v3 indents the content of a
+    mapping inside a ``- `` item from the dash, not from the keys)."""
     pad = " " * col
+    inner = col + indent if child_col is None else child_col
     for k, v in branch:
         if isinstance(k, Comment):
             lines.append(f"{pad}#{k.text}")
             continue
-        head = f"{pad}{_key(k)}:"
-        _emit_child(head, v, col, indent, lines, meta)
+        _emit_child(f"{pad}{_key(k)}:", v, inner, indent, lines, meta)
 
 
-def _emit_child(head: str, v: Value, col: int, indent: int, lines: list[str], meta: bool) -> None:
+def _emit_child(head: str, v: Value, inner: int, indent: int, lines: list[str], meta: bool) -> None:
     if isinstance(v, Branch):
-        if not any(not isinstance(k, Comment) for k, _ in v) and not v:
+        if not v:
             lines.append(head + " {}")
             return
         lines.append(head)
-        _emit_map(v, col + indent, indent, lines, meta)
+        _emit_map(v, inner, indent, lines, meta)
     elif isinstance(v, list):
         if not v:
             lines.append(head + " []")
             return
         lines.append(head)
-        _emit_seq(v, col + indent, indent, lines, meta)
+        _emit_seq(cast("list[Value]", v), inner, indent, lines, meta)
     else:
-        lines.append(head + _scalar_after(v, col + indent, meta))
+        lines.append(head + _scalar_after(v, inner, meta))
 
 
 def _emit_seq(seq: list[Value], col: int, indent: int, lines: list[str], meta: bool) -> None:
@@ -173,7 +183,7 @@ def _emit_seq(seq: list[Value], col: int, indent: int, lines: list[str], meta: b
                 lines.append(f"{pad}- {{}}")
                 continue
             sub: list[str] = []
-            _emit_map(item, col + 2, indent, sub, meta)
+            _emit_map(item, col + 2, indent, sub, meta, child_col=col + indent)
             if isinstance(item[0][0], Comment):
                 lines.append(f"{pad}-")
                 lines.extend(sub)
@@ -185,7 +195,7 @@ def _emit_seq(seq: list[Value], col: int, indent: int, lines: list[str], meta: b
                 lines.append(f"{pad}- []")
                 continue
             lines.append(f"{pad}-")
-            _emit_seq(item, col + indent, indent, lines, meta)
+            _emit_seq(cast("list[Value]", item), col + indent, indent, lines, meta)
         else:
             lines.append(f"{pad}-" + _scalar_after(item, col + 2, meta))
 
@@ -198,6 +208,6 @@ def emit_value(value: Value, indent: int = 4) -> str:
         return "\n".join(lines) + "\n"
     if isinstance(value, list):
         lines = []
-        _emit_seq(value, 0, indent, lines, False)
+        _emit_seq(cast("list[Value]", value), 0, indent, lines, False)
         return "\n".join(lines) + "\n"
     return format_scalar(value) + "\n"

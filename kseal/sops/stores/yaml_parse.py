@@ -152,8 +152,7 @@ class _Builder:
         frame = self.stack[-1]
         line = self.text.count("\n", 0, max(end - 1, 0))
         if frame.is_map:
-            key = frame.key
-            assert key is not None
+            key = frame.key or ""
             for slot in frame.before_item:
                 frame.items.append((slot, None))
             frame.before_item = []
@@ -168,7 +167,7 @@ class _Builder:
         frame.last_line = line
 
     def _take_metadata(self, frame: _Frame, end: int) -> None:
-        key, value = frame.items.pop()
+        _key, value = frame.items.pop()
         if self.metadata is None:
             self.metadata = value
         start = _line_start(self.text, frame.key_start)
@@ -197,7 +196,9 @@ class _Builder:
         if frame is not None and frame.meta:
             self._add(value, end)
             return
-        parent_col = frame.key_col if frame is not None and frame.is_map else (frame.col if frame else 0)
+        parent_col = (
+            frame.key_col if frame is not None and frame.is_map else (frame.col if frame else 0)
+        )
         span = Span(
             start,
             end,
@@ -232,7 +233,9 @@ class _Builder:
             self.anchors[frame.anchor] = frame.items
         if not self.stack:
             self.info.end = ev.start_mark.index
-        self._add(frame.items, max(self.last_end, ev.end_mark.index if frame.flow else self.last_end))
+        self._add(
+            frame.items, max(self.last_end, ev.end_mark.index if frame.flow else self.last_end)
+        )
 
     def alias(self, ev: Any) -> None:
         if ev.anchor not in self.anchors:
@@ -274,7 +277,9 @@ class _Builder:
                     self.pending_inner = inner
                 if found or (self.carry and not closing):
                     self._place(found, closing)
-                self.prev = max(self.prev, ev.end_mark.index if name != "DocumentEndEvent" else start)
+                self.prev = max(
+                    self.prev, ev.end_mark.index if name != "DocumentEndEvent" else start
+                )
             if name == "ScalarEvent":
                 self.scalar(ev)
             elif name == "MappingStartEvent":
@@ -298,9 +303,7 @@ def _materialize(value: Any, spans: list[Span]) -> Value:
     if isinstance(value, _Slot):
         return spans[value.index].value
     if isinstance(value, Branch):
-        return Branch(
-            (k, _materialize(v, spans)) for k, v in value if not isinstance(k, Comment)
-        )
+        return Branch((k, _materialize(v, spans)) for k, v in value if not isinstance(k, Comment))
     if isinstance(value, list):
         return [_materialize(v, spans) for v in value if not isinstance(v, Comment)]
     return copy.copy(value)  # type: ignore[no-any-return]

@@ -28,7 +28,8 @@ _DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF
 
 STR_TAG = "tag:yaml.org,2002:str"
 _TAGS = {
-    "tag:yaml.org,2002:" + t: t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+    "tag:yaml.org,2002:" + t: t
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
 }
 
 
@@ -114,8 +115,19 @@ def resolve(value: str, tag: str | None, plain: bool) -> Scalar:
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_UNSAFE = set(",[]{}")
 _ESCAPES = {
-    "\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
-    "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\", "\x85": "\\N", "\u2028": "\\L",
+    "\0": "\\0",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\v": "\\v",
+    "\f": "\\f",
+    "\r": "\\r",
+    "\x1b": "\\e",
+    '"': '\\"',
+    "\\": "\\\\",
+    "\x85": "\\N",
+    "\u2028": "\\L",
     "\u2029": "\\P",
 }
 
