@@ -67,6 +67,7 @@ class _Frame:
     before_item: list[Any] = field(default_factory=list)
     last_index: int = -1
     last_line: int = -1
+    seen: set[str] = field(default_factory=set)
 
 
 def _line_start(text: str, pos: int) -> int:
@@ -93,6 +94,16 @@ class _Builder:
         self.root: Branch | None = None
         self.last_end = 0
         self.pending_inner: list[tuple[int, int, Comment]] = []
+        self._lpos = 0
+        self._line = 0
+
+    def _line_at(self, pos: int) -> int:
+        """0-based line of ``pos``; positions mostly increase, so count incrementally."""
+        if pos < self._lpos:
+            self._lpos, self._line = 0, 0
+        self._line += self.text.count("\n", self._lpos, pos)
+        self._lpos = pos
+        return self._line
 
     # -- comments --------------------------------------------------------------------------
     def _comments_in_gap(self, start: int, end: int) -> list[tuple[int, int, Comment]]:
@@ -104,7 +115,7 @@ class _Builder:
             stop = eol - 1 if eol > pos and text[eol - 1 : eol] == "\r" else eol
             body = text[pos + 1 : stop]
             col = pos - _line_start(text, pos)
-            line = text.count("\n", 0, pos)
+            line = self._line_at(pos)
             meta = bool(self.stack and self.stack[-1].meta)
             if meta:
                 pass
@@ -150,7 +161,7 @@ class _Builder:
             self.root = value
             return
         frame = self.stack[-1]
-        line = self.text.count("\n", 0, max(end - 1, 0))
+        line = self._line_at(max(end - 1, 0))
         if frame.is_map:
             key = frame.key or ""
             for slot in frame.before_item:
@@ -188,8 +199,9 @@ class _Builder:
                     "are supported",
                     hints=["quote the key to make it a string"],
                 )
-            if any(k == value for k, _ in frame.items if isinstance(k, str)):
+            if value in frame.seen:
                 raise InputError(f"duplicate key {value!r} at line {ev.start_mark.line + 1}")
+            frame.seen.add(value)
             frame.key, frame.key_col, frame.key_start = value, ev.start_mark.column, start
             return
         self.last_end = end
@@ -271,7 +283,7 @@ class _Builder:
                 if opening and self.stack:
                     # Comments indented with the new collection's items (and on later lines than
                     # the key) are its head comments; the rest stay in the parent.
-                    key_line = self.text.count("\n", 0, self.stack[-1].key_start)
+                    key_line = self._line_at(self.stack[-1].key_start)
                     inner = [c for c in found if c[0] >= ev.start_mark.column and c[1] > key_line]
                     found = [c for c in found if c not in inner]
                     self.pending_inner = inner

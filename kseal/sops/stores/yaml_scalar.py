@@ -132,15 +132,14 @@ _ESCAPES = {
 }
 
 
+# Characters YAML may not hold raw (outside the printable set, plus the BOM).
+_NON_PRINTABLE = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\ufeff")
+# ENC[...] values and similar base64-ish tokens: always safe unquoted in block context.
+_SAFE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+/=:,_\[\]]*\Z")
+
+
 def _printable(c: str) -> bool:
-    o = ord(c)
-    return (
-        o == 0x09
-        or 0x20 <= o <= 0x7E
-        or 0xA0 <= o <= 0xD7FF
-        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
-        or 0x10000 <= o <= 0x10FFFF
-    )
+    return _NON_PRINTABLE.match(c) is None
 
 
 def double_quoted(s: str) -> str:
@@ -163,15 +162,18 @@ def double_quoted(s: str) -> str:
 
 def plain_ok(s: str, *, flow: bool = False) -> bool:
     """True when ``s`` can be written unquoted and reads back as the same string."""
+    if not flow and s.startswith("ENC[") and _SAFE_TOKEN.match(s):
+        return True
     if not s or s[0] in _INDICATORS or s[0].isspace() or s[-1].isspace():
         return False
     if s.startswith(("---", "...")) or ": " in s or " #" in s or s.endswith(":") or "\t" in s:
         return False
     if flow and any(c in _FLOW_UNSAFE for c in s):
         return False
-    if not all(_printable(c) for c in s):
+    if _NON_PRINTABLE.search(s):
         return False
-    return resolve_plain(s) == s and isinstance(resolve_plain(s), str)
+    resolved = resolve_plain(s)
+    return isinstance(resolved, str) and resolved == s
 
 
 def literal_ok(s: str) -> bool:
@@ -179,7 +181,7 @@ def literal_ok(s: str) -> bool:
     if "\n" not in s or s.startswith(("\n", " ")) or s.endswith("\n\n") or "\r" in s:
         return False
     lines = s.rstrip("\n").split("\n")
-    return all(_printable(c) for c in s.replace("\n", "")) and not any(
+    return not _NON_PRINTABLE.search(s.replace("\n", "")) and not any(
         line != line.rstrip(" \t") for line in lines
     )
 
