@@ -19,7 +19,7 @@ def _have(module: str) -> bool:
 @pytest.mark.skipif(not _have("ruff"), reason="ruff not installed (pip install -e '.[dev]')")
 def test_ruff() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "kseal", "tests", "bench"],
+        [sys.executable, "-m", "ruff", "check", "kseal", "tests", "bench", "tools"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr

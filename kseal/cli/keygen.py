@@ -23,7 +23,7 @@ def keygen(
     ] = False,
     input_file: Annotated[
         str | None,
-        typer.Argument(metavar="[INPUT]", help="Identity file for -y (stdin if absent)."),
+        typer.Argument(metavar="INPUT", help="Identity file for -y (stdin if absent)."),
     ] = None,
 ) -> None:
     """Generate an age identity, like age-keygen; the public key goes to stderr."""

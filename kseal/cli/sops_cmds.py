@@ -39,7 +39,7 @@ Indent = Annotated[
     int | None, typer.Option("--indent", help="Indentation for YAML/JSON output.", min=0)
 ]
 FileArg = Annotated[
-    str | None, typer.Argument(metavar="[FILE]", help="The file (stdin when absent or '-').")
+    str | None, typer.Argument(metavar="FILE", help="The file (stdin when absent or '-').")
 ]
 
 
@@ -108,7 +108,7 @@ def encrypt(
         str | None, typer.Option(help="Encrypt only values after a comment matching this.")
     ] = None,
     mac_only_encrypted: Annotated[
-        bool, typer.Option(help="Authenticate only the encrypted values.")
+        bool, typer.Option("--mac-only-encrypted", help="Authenticate only the encrypted values.")
     ] = False,
     filename_override: Override = None,
     config: Annotated[

@@ -1,0 +1,68 @@
+"""Regenerate docs/cli.md from the CLI's own --help output (``--check`` fails if it is stale)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "docs" / "cli.md"
+COMMANDS = ["", "encrypt", "decrypt", "keygen"]
+
+HEADER = """# kseal CLI reference
+
+Generated from `kseal --help` by `python3 tools/gen_cli_docs.py`; a test fails when it is stale.
+
+"""
+
+EXIT_CODES = """## Exit codes
+
+kseal uses sops's exit codes for the situations sops defines, so scripts keep working.
+
+| code | meaning |
+|---|---|
+| 0 | success |
+| 1 | generic error: no matching `.sops.yaml` rule, sops metadata missing or malformed, bad recipient |
+| 2 | the input cannot be read or parsed; also a command-line usage error |
+| 3 | the output cannot be written; an unexpected internal error (rerun with `--debug`) |
+| 4 | the tree cannot be written in the requested format |
+| 8 | conflicting options (`-i` with `--output`, `-i` with stdin, two selection rules) |
+| 23 | a value could not be encrypted |
+| 25 | a value is malformed or failed authentication (tampered, or moved to another path) |
+| 51 | the MAC is missing, cannot be decrypted, or does not match |
+| 91 | invalid `--extract` path, or it names nothing |
+| 92 | the input holds no document |
+| 100 | the named file does not exist |
+| 128 | no identity could decrypt the data key (the hints list what was tried) |
+| 130 | interrupted |
+| 203 | the file is already encrypted |
+"""
+
+
+def render() -> str:
+    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1"}
+    parts = [HEADER]
+    for command in COMMANDS:
+        args = [sys.executable, "-m", "kseal", *([command] if command else []), "--help"]
+        out = subprocess.run(args, capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+        title = f"kseal {command}".strip()
+        parts.append(f"## `{title}`\n\n```text\n{out.stdout.rstrip()}\n```\n\n")
+    parts.append(EXIT_CODES)
+    return "".join(parts)
+
+
+def main() -> int:
+    text = render()
+    if "--check" in sys.argv:
+        if not TARGET.exists() or TARGET.read_text() != text:
+            print("docs/cli.md is stale: run python3 tools/gen_cli_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
