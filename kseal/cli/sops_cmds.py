@@ -13,6 +13,7 @@ import typer
 from kseal.errors import ConflictError
 
 if TYPE_CHECKING:
+    from kseal.sops.config import CreationRule
     from kseal.sops.metadata import Metadata
     from kseal.sops.rules import Rules
     from kseal.sops.stores import Store
@@ -164,22 +165,36 @@ def _recipients_and_rules(
     rule = _creation_rule(file, override, config)
     if rule is None:
         return [], None
+    if rule.key_groups:
+        from kseal.errors import ConfigError
+
+        raise ConfigError(
+            "this creation rule uses key_groups, which kseal cannot write yet",
+            hints=["use a flat 'age:' list in the rule, or encrypt this file with sops"],
+        )
     return list(rule.age), rule.rules
 
 
-def _creation_rule(file: str | None, override: str | None, config: str | None):  # type: ignore[no-untyped-def]
+def _creation_rule(
+    file: str | None, override: str | None, config: str | None
+) -> CreationRule | None:
     from kseal.fileio import read_input
-    from kseal.sops.config import find_config, load_config
+    from kseal.sops.config import find_config, load_config, misnamed_config
 
     path = config or os.environ.get("SOPS_CONFIG")
     config_path = Path(path) if path else find_config(Path.cwd())
     if config_path is None:
+        stray = misnamed_config(Path.cwd())
+        if stray is not None:
+            sys.stderr.write(
+                f"kseal: warning: {stray} is ignored: the file must be named .sops.yaml\n"
+            )
         return None
-    cfg = load_config(read_input(str(config_path)).decode("utf-8"), config_path.resolve().parent)
+    cfg = load_config(read_input(str(config_path)).decode("utf-8"), config_path)
     target = override or (file if file not in (None, "-") else None)
     if target is None:
         return None
-    return cfg.rule_for(Path(target).resolve())
+    return cfg.rule_for(Path(target))
 
 
 def decrypt(

@@ -115,7 +115,7 @@ class Cipher:
             plain = self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
         except (InvalidTag, ValueError):
             raise DecryptError(
-                "value failed authentication (tampered, or moved to another key)"
+                "value failed authentication (tampered, moved, or from another file)"
             ) from None
         return plain, kind
 

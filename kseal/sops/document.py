@@ -98,7 +98,10 @@ def decrypt_docs(
                     value = _decrypt_comment(cipher, value, aad)
                 elif isinstance(value, str):
                     enc = value
-                    value = cipher.decrypt(enc, aad)
+                    try:
+                        value = cipher.decrypt(enc, aad)
+                    except DecryptError as exc:
+                        raise DecryptError(f"{exc.message} at {_where(leaf.path)}") from None
                     if stash is not None and enc:
                         stash[(leaf.path, to_bytes(value)[0])] = enc
                 else:

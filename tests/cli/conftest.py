@@ -17,14 +17,23 @@ def kseal(tmp_path: Path) -> Run:
     home = tmp_path / "home"
     home.mkdir()
 
-    def run(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-        base = {k: v for k, v in os.environ.items()
-                if not k.startswith(("SOPS_", "KSEAL_", "XDG_"))}
+    def run(
+        *args: str,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        base = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "KSEAL_", "XDG_"))
+        }
         base["HOME"] = str(home)
         return subprocess.run(
-            [sys.executable, "-m", "kseal", *args], input=input, capture_output=True,
-            env={**base, **(env or {})}, cwd=cwd or tmp_path, check=False,
+            [sys.executable, "-m", "kseal", *args],
+            input=input,
+            capture_output=True,
+            env={**base, **(env or {})},
+            cwd=cwd or tmp_path,
+            check=False,
         )
 
     return run

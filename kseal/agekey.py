@@ -1,0 +1,132 @@
+"""age recipients and identities: the only module that uses pyrage.
+
+Pure: strings and bytes in, strings and bytes out; no environment, no files. The data key of a
+sops file is wrapped once per recipient as a separate ASCII-armored age file, exactly as sops
+stores it in the metadata's ``enc`` fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kseal.errors import KeyMaterialError, KeyRetrievalError
+
+SECRET_PREFIX = "AGE-SECRET-KEY-1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One private key, where it came from, and its public recipient (when derivable)."""
+
+    key: Any  # pyrage identity object
+    source: str
+    public: str | None
+
+    def to_public(self) -> str:
+        if self.public is None:
+            raise KeyMaterialError(
+                f"cannot derive the public key of the identity from {self.source}"
+            )
+        return self.public
+
+
+def parse_recipient(text: str) -> Any:
+    """A pyrage recipient for ``age1...`` (X25519) or ``ssh-ed25519``/``ssh-rsa`` public keys."""
+    import pyrage
+
+    value = text.strip()
+    try:
+        if value.startswith("age1"):
+            return pyrage.x25519.Recipient.from_str(value)
+        if value.startswith(("ssh-ed25519 ", "ssh-rsa ")):
+            return pyrage.ssh.Recipient.from_str(value)
+    except (pyrage.RecipientError, ValueError):
+        pass
+    shown = value if len(value) <= 80 else value[:77] + "..."
+    raise KeyMaterialError(
+        f"invalid age recipient {shown!r}",
+        hints=[
+            "a recipient is an age public key (age1...) or an SSH public key "
+            "(ssh-ed25519 ... / ssh-rsa ...)",
+            "get one from 'kseal keygen -y KEYFILE' or 'age-keygen -y KEYFILE'",
+        ],
+    )
+
+
+def wrap_key(data_key: bytes, recipient: str) -> str:
+    """``data_key`` as a single-recipient, ASCII-armored age file (trailing newline included)."""
+    import pyrage
+
+    armored = pyrage.encrypt(data_key, [parse_recipient(recipient)], armored=True)
+    text: str = armored.decode("ascii")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def unwrap_key(enc: str, identities: Sequence[Identity]) -> bytes:
+    """Decrypt one ``enc`` value with any of ``identities``; raises without revealing anything."""
+    import pyrage
+
+    data = enc.strip().replace("\r\n", "\n").encode("ascii", "replace")
+    if data.startswith(b"-----BEGIN"):
+        data += b"\n"
+    try:
+        result: bytes = pyrage.decrypt(data, [i.key for i in identities])
+    except pyrage.DecryptError:
+        raise KeyRetrievalError("no identity could decrypt the data key") from None
+    return result
+
+
+def parse_identities(text: str, source: str) -> list[Identity]:
+    """Identities from an age key file (``#`` comments and blank lines ignored) or an OpenSSH
+    private key. Errors name the source and line number, never the line's content."""
+    import pyrage
+
+    if "-----BEGIN OPENSSH PRIVATE KEY-----" in text:
+        try:
+            key = pyrage.ssh.Identity.from_buffer(text.encode())
+        except (pyrage.IdentityError, ValueError):
+            raise KeyMaterialError(
+                f"{source}: unsupported or passphrase-protected SSH private key"
+            ) from None
+        return [Identity(key, source, None)]
+    found = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        for token in raw.split() if not raw.lstrip().startswith("#") else []:
+            if not token.startswith(SECRET_PREFIX):
+                raise KeyMaterialError(
+                    f"{source}: line {number} is not an age identity (AGE-SECRET-KEY-1...)"
+                )
+            try:
+                key = pyrage.x25519.Identity.from_str(token)
+            except (pyrage.IdentityError, ValueError):
+                raise KeyMaterialError(
+                    f"{source}: line {number} holds a malformed age identity"
+                ) from None
+            found.append(Identity(key, source, str(key.to_public())))
+    return found
+
+
+def generate_identity() -> tuple[str, str]:
+    """A new X25519 identity: (``AGE-SECRET-KEY-1...``, ``age1...``)."""
+    import pyrage
+
+    key = pyrage.x25519.Identity.generate()
+    return str(key), str(key.to_public())
+
+
+def format_key_file(secret: str, public: str, created: datetime) -> str:
+    """The file ``age-keygen`` writes: a created stamp, the public key, the secret key."""
+    stamp = created.replace(microsecond=0).isoformat()
+    if stamp.endswith("+00:00"):
+        stamp = stamp[:-6] + "Z"
+    return f"# created: {stamp}\n# public key: {public}\n{secret}\n"
+
+
+def public_of(secret: str) -> str:
+    identities = parse_identities(secret, "the given key")
+    if len(identities) != 1:
+        raise KeyMaterialError("expected exactly one age identity")
+    return identities[0].to_public()

@@ -1,0 +1,141 @@
+"""``.sops.yaml``: finding it, and choosing the creation rule for a file.
+
+As sops: the search starts in the current directory and walks up (at most 100 parents) looking for
+exactly ``.sops.yaml``; the first rule whose ``path_regex`` is found (unanchored search) in the
+file's path relative to the config's directory wins; a rule without ``path_regex`` matches every
+file. ``path_regex`` uses Python ``re``; RE2 patterns that people write for this (anchors,
+classes, alternation) behave the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kseal.errors import ConfigError
+from kseal.sops.rules import RULE_NAMES, Rules
+from kseal.yamlio import safe_load_all
+
+NAME = ".sops.yaml"
+
+
+def find_config(start: Path) -> Path | None:
+    current = start.resolve()
+    for _ in range(101):
+        candidate = current / NAME
+        if candidate.is_file():
+            return candidate
+        if current.parent == current:
+            return None
+        current = current.parent
+    return None
+
+
+def misnamed_config(start: Path) -> Path | None:
+    """A ``.sops.yml`` that sops (and kseal) ignore, worth a warning when nothing else is found."""
+    current = start.resolve()
+    for _ in range(101):
+        if (current / ".sops.yml").is_file():
+            return current / ".sops.yml"
+        if current.parent == current:
+            return None
+        current = current.parent
+    return None
+
+
+@dataclass
+class CreationRule:
+    path_regex: str = ""
+    age: list[str] = field(default_factory=list)
+    key_groups: list[dict[str, Any]] = field(default_factory=list)
+    shamir_threshold: int = 0
+    rules: Rules = field(default_factory=Rules)
+
+    def matches(self, relative: str) -> bool:
+        return not self.path_regex or re.search(self.path_regex, relative) is not None
+
+
+@dataclass
+class Config:
+    path: Path
+    creation_rules: list[CreationRule]
+
+    def rule_for(self, file: Path) -> CreationRule | None:
+        """The first matching rule; None when the config has no rules at all."""
+        if not self.creation_rules:
+            return None
+        directory = self.path.parent.resolve()
+        absolute = file.resolve()
+        try:
+            relative = absolute.relative_to(directory).as_posix()
+        except ValueError:
+            relative = absolute.as_posix()
+        for rule in self.creation_rules:
+            if rule.matches(relative):
+                return rule
+        raise ConfigError(
+            f"no matching creation rule in {self.path} for {relative}",
+            hints=[
+                "rules' path_regex: " + ", ".join(repr(r.path_regex) for r in self.creation_rules),
+                "path_regex is searched in the path relative to the .sops.yaml directory; "
+                "pass --age to skip the rules",
+            ],
+        )
+
+
+def _keys(value: object, name: str, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value if v.strip()]
+    raise ConfigError(f"{where}: '{name}' must be a comma-separated string or a list of strings")
+
+
+def _rule(raw: object, where: str) -> CreationRule:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: each creation rule must be a mapping")
+    chosen = {n: raw[n] for n in RULE_NAMES if raw.get(n)}
+    if len(chosen) > 1:
+        raise ConfigError(f"{where}: more than one selection rule: {', '.join(chosen)}")
+    for name, value in chosen.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: '{name}' must be a string")
+    pattern = raw.get("path_regex") or ""
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where}: 'path_regex' must be a string")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: invalid path_regex {pattern!r}: {exc}") from None
+    groups = raw.get("key_groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise ConfigError(f"{where}: 'key_groups' must be a list of mappings")
+    threshold = raw.get("shamir_threshold") or 0
+    if not isinstance(threshold, int):
+        raise ConfigError(f"{where}: 'shamir_threshold' must be an integer")
+    return CreationRule(
+        path_regex=pattern,
+        age=_keys(raw.get("age"), "age", where),
+        key_groups=groups,
+        shamir_threshold=threshold,
+        rules=Rules(**chosen, mac_only_encrypted=bool(raw.get("mac_only_encrypted"))),
+    )
+
+
+def load_config(text: str, path: Path) -> Config:
+    docs = safe_load_all(text)
+    raw = docs[0] if docs else None
+    if raw is None:
+        return Config(path, [])
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    rules_raw = raw.get("creation_rules") or []
+    if not isinstance(rules_raw, list):
+        raise ConfigError(f"{path}: 'creation_rules' must be a list")
+    return Config(
+        path, [_rule(r, f"{path}: creation rule {i + 1}") for i, r in enumerate(rules_raw)]
+    )
