@@ -14,7 +14,7 @@ from typing import Any
 
 from kseal.errors import KeyMaterialError, KeyRetrievalError
 
-SECRET_PREFIX = "AGE-SECRET-KEY-1"
+SECRET_PREFIX = "AGE-SECRET-KEY-1"  # noqa: S105 - the identity prefix, not a secret
 
 
 @dataclass(frozen=True)

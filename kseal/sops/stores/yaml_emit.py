@@ -130,7 +130,7 @@ def _key(k: str) -> str:
     return k if plain_ok(k) else double_quoted(k)
 
 
-def _scalar_after(value: Scalar, col: int, meta: bool) -> str:  # noqa: ARG001
+def _scalar_after(value: Scalar, col: int, meta: bool) -> str:
     """`` value`` to follow ``key:`` or ``-`` (with its leading space), literal blocks included."""
     if isinstance(value, str) and literal_ok(value):
         return " " + literal(value, " " * col)
