@@ -56,9 +56,17 @@ def fail(err: KsealError) -> NoReturn:
     raise SystemExit(err.exit_code)
 
 
-def run(argv: list[str] | None = None) -> NoReturn:
-    import click
+def _click_error(exc: BaseException) -> int | None:
+    """Show a click usage error (Typer vendors click, so match by shape, not by class)."""
+    show = getattr(exc, "show", None)
+    code = getattr(exc, "exit_code", None)
+    if callable(show) and isinstance(code, int):
+        show()
+        return code
+    return None
 
+
+def run(argv: list[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("KSEAL_DEBUG") == "1"
     _register()
@@ -71,17 +79,17 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
             traceback.print_exc()
         fail(err)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("kseal: error: interrupted\n")
         raise SystemExit(130) from None
     except BrokenPipeError:
         raise SystemExit(141) from None
-    except Exception:
+    except Exception as exc:
+        usage = _click_error(exc)
+        if usage is not None:
+            raise SystemExit(usage) from None
         if debug:
             raise
         sys.stderr.write(
