@@ -1,0 +1,146 @@
+"""Identity discovery: every source sops knows (plus kseal's), and failures that explain themselves."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from kseal import agekey, identities
+from kseal.errors import KeyMaterialError, KeyRetrievalError
+from kseal.sops.metadata import AgeKey, KeyGroup, Metadata
+
+# The age test identity published in sops's own tests (age/keysource_test.go).
+MOCK_IDENTITY = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
+MOCK_RECIPIENT = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
+DATA_KEY = bytes(range(32))
+
+
+def _meta(*recipients: str) -> Metadata:
+    return Metadata([KeyGroup(age=[AgeKey(r, agekey.wrap_key(DATA_KEY, r)) for r in recipients])])
+
+
+def test_sops_mock_identity_maps_to_its_recipient() -> None:
+    assert agekey.public_of(MOCK_IDENTITY) == MOCK_RECIPIENT
+
+
+@pytest.mark.parametrize("var", ["SOPS_AGE_KEY", "KSEAL_AGE_KEY"])
+def test_key_in_environment(tmp_path: Path, var: str) -> None:
+    env = {var: f"# a comment\n\n{MOCK_IDENTITY}\n"}
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path) == DATA_KEY
+
+
+@pytest.mark.parametrize("var", ["SOPS_AGE_KEY_FILE", "KSEAL_AGE_KEY_FILE"])
+def test_key_file(tmp_path: Path, var: str) -> None:
+    key = tmp_path / "keys.txt"
+    key.write_text(f"# created: today\n{MOCK_IDENTITY}\n")
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), {var: str(key)}, tmp_path) == DATA_KEY
+
+
+def test_default_location_and_xdg(tmp_path: Path) -> None:
+    default = tmp_path / ".config" / "sops" / "age" / "keys.txt"
+    default.parent.mkdir(parents=True)
+    default.write_text(MOCK_IDENTITY + "\n")
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), {}, tmp_path) == DATA_KEY
+    xdg = tmp_path / "xdg"
+    (xdg / "sops" / "age").mkdir(parents=True)
+    (xdg / "sops" / "age" / "keys.txt").write_text(MOCK_IDENTITY + "\n")
+    default.unlink()
+    env = {"XDG_CONFIG_HOME": str(xdg)}
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path) == DATA_KEY
+
+
+def test_key_command(tmp_path: Path) -> None:
+    script = tmp_path / "cmd.py"
+    script.write_text(
+        f"import os\nassert os.environ['SOPS_AGE_RECIPIENT']\nprint({MOCK_IDENTITY!r})\n"
+    )
+    env = {"SOPS_AGE_KEY_CMD": f"{sys.executable} {script}"}
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path) == DATA_KEY
+
+
+def _ssh_pair() -> tuple[str, str]:
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
+    return private, public + " me@host"
+
+
+def test_ssh_recipients_and_identities(tmp_path: Path) -> None:
+    private, public = _ssh_pair()
+    meta = _meta(public)
+    path = tmp_path / "id"
+    path.write_text(private)
+    env = {"SOPS_AGE_SSH_PRIVATE_KEY_FILE": str(path)}
+    assert identities.unwrap_data_key(meta, env, tmp_path) == DATA_KEY
+    (tmp_path / ".ssh").mkdir()
+    (tmp_path / ".ssh" / "id_ed25519").write_text(private)
+    assert identities.unwrap_data_key(meta, {}, tmp_path) == DATA_KEY
+
+
+def test_failure_lists_recipients_and_every_source_without_key_material(tmp_path: Path) -> None:
+    other, other_public = agekey.generate_identity()
+    missing = tmp_path / "nope.txt"
+    env = {
+        "SOPS_AGE_KEY": other,
+        "SOPS_AGE_KEY_FILE": str(missing),
+        "KSEAL_AGE_KEY": "garbage-line",
+    }
+    with pytest.raises(KeyRetrievalError) as info:
+        identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path)
+    err = info.value
+    assert err.exit_code == 128
+    text = "\n".join([err.message, *err.hints])
+    assert MOCK_RECIPIENT in text
+    assert other_public in text  # "your identities are for ..."
+    assert f"SOPS_AGE_KEY_FILE={missing}: file not found" in text
+    assert "KSEAL_AGE_KEY: line 1 is not an age identity" in text
+    assert "~/.config/sops/age/keys.txt: not present" in text
+    assert other not in text
+    assert not re.search(r"AGE-SECRET-KEY-1[0-9A-Z]{20,}", text)
+    assert "garbage-line" not in text
+
+
+def test_no_identity_at_all(tmp_path: Path) -> None:
+    with pytest.raises(KeyRetrievalError) as info:
+        identities.unwrap_data_key(_meta(MOCK_RECIPIENT), {}, tmp_path)
+    assert any("SOPS_AGE_KEY_FILE" in h for h in info.value.hints)
+
+
+@pytest.mark.parametrize(
+    "bad", ["age1notvalid", "ssh-ed25519 AAAAbroken", "AGE-SECRET-KEY-1XYZ", ""]
+)
+def test_bad_recipients(bad: str) -> None:
+    with pytest.raises(KeyMaterialError) as info:
+        agekey.parse_recipient(bad)
+    assert "AGE-SECRET" not in "\n".join(info.value.hints)
+
+
+def test_recipients_from_env() -> None:
+    assert identities.recipients_from_env({"SOPS_AGE_RECIPIENTS": " age1a , age1b,"}) == [
+        "age1a",
+        "age1b",
+    ]
+
+
+def test_key_file_format_matches_age_keygen() -> None:
+    from datetime import datetime
+
+    secret, public = agekey.generate_identity()
+    text = agekey.format_key_file(
+        secret, public, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
+    assert text == f"# created: 2026-01-02T03:04:05Z\n# public key: {public}\n{secret}\n"
