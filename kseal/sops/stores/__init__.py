@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kseal.errors import InputError
-from kseal.sops.tree import Branch, Value
+from kseal.sops import gofmt
+from kseal.sops.tree import Branch, Comment, Timestamp, Value
 
 FORMATS = ("yaml", "json", "dotenv", "ini", "binary")
 
@@ -85,3 +86,26 @@ def get_store(name: str) -> Store:
     raise InputError(
         f"unknown format {name!r}", hints=[f"use one of: {', '.join(FORMATS)}"], exit_code=2
     )
+
+
+def scalar_text(value: Value, key: object) -> str:
+    """A leaf as text for the flat formats (dotenv, INI), as sops's ValToString spells it."""
+    from kseal.errors import EmitError
+
+    if isinstance(value, Branch | list):
+        raise EmitError(f"this format cannot hold the nested value of {key!r}; use YAML or JSON")
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return gofmt.format_float_f(value)
+    if isinstance(value, Timestamp):
+        return value.text
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    if isinstance(value, Comment):
+        return value.text
+    return value

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kseal.errors import EmitError, InputError
-from kseal.sops import gofmt
-from kseal.sops.stores import Loaded
+from kseal.errors import InputError
+from kseal.sops.stores import Loaded, scalar_text
 from kseal.sops.stores.flatten import flatten, unflatten
 from kseal.sops.stores.json_store import decode_text
-from kseal.sops.tree import Branch, Comment, Timestamp, Value
+from kseal.sops.tree import Branch, Comment, Value
 
 PREFIX = "sops_"
 
@@ -66,22 +65,4 @@ class DotenvStore:
 
 
 def _value(value: Value, key: str) -> str:
-    if isinstance(value, Branch | list):
-        raise EmitError(f"dotenv cannot hold the nested value of {key!r}; use YAML or JSON")
-    if value is None:
-        text = ""
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        text = gofmt.format_float_f(value)
-    elif isinstance(value, Timestamp):
-        text = value.text
-    elif isinstance(value, bytes):
-        text = value.decode("utf-8", "surrogateescape")
-    elif isinstance(value, Comment):
-        text = value.text
-    else:
-        text = value
-    return text.replace("\n", "\\n")
+    return scalar_text(value, key).replace("\n", "\\n")

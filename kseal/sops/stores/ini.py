@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from kseal.errors import EmitError, InputError
-from kseal.sops import gofmt
-from kseal.sops.stores import Loaded
+from kseal.sops.stores import Loaded, scalar_text
 from kseal.sops.stores.flatten import flatten, unflatten
 from kseal.sops.stores.json_store import decode_text
-from kseal.sops.tree import Branch, Comment, Timestamp, Value
+from kseal.sops.tree import Branch, Comment, Value
 
 DEFAULT = "DEFAULT"
 
@@ -194,23 +193,8 @@ def _keys(keys: Sequence[tuple[str, str, str | None]]) -> list[str]:
     return out
 
 
-def _value(value: object, key: object) -> str:
-    if isinstance(value, Branch | list):
-        raise EmitError(f"INI cannot hold the nested value of {key!r}; use YAML or JSON")
-    if isinstance(value, Comment) or value is None:
-        text = ""
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        text = gofmt.format_float_f(value)
-    elif isinstance(value, Timestamp):
-        text = value.text
-    elif isinstance(value, bytes):
-        text = value.decode("utf-8", "replace")
-    else:
-        text = str(value)
+def _value(value: Value, key: object) -> str:
+    text = "" if isinstance(value, Comment) else scalar_text(value, key)
     # go-ini's quoting when writing a value.
     if "\n" in text or "`" in text:
         return f'"""{text}"""'
