@@ -84,7 +84,7 @@ def parse_identities(text: str, source: str) -> list[Identity]:
     private key. Errors name the source and line number, never the line's content."""
     import pyrage
 
-    if "-----BEGIN OPENSSH PRIVATE KEY-----" in text:
+    if "OPENSSH PRIVATE" in text:
         try:
             key = pyrage.ssh.Identity.from_buffer(text.encode())
         except (pyrage.IdentityError, ValueError):

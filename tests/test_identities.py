@@ -15,8 +15,10 @@ from kseal import agekey, identities
 from kseal.errors import KeyMaterialError, KeyRetrievalError
 from kseal.sops.metadata import AgeKey, KeyGroup, Metadata
 
-# The age test identity published in sops's own tests (age/keysource_test.go).
-MOCK_IDENTITY = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
+# The age test identity published in sops's own tests (age/keysource_test.go), kept with the
+# other test-only keys.
+MOCK_KEY_FILE = Path(__file__).parent / "vectors" / "keys" / "sops-mock-age-TESTONLY.txt"
+MOCK_IDENTITY = MOCK_KEY_FILE.read_text().splitlines()[-1]
 MOCK_RECIPIENT = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
 DATA_KEY = bytes(range(32))
 
