@@ -42,10 +42,11 @@ def _root(
 
 
 def _register() -> None:
-    from kseal.cli import keygen, sops_cmds
+    from kseal.cli import keygen, seal, sops_cmds
 
     sops_cmds.register(app)
     keygen.register(app)
+    seal.register(app)
 
 
 def fail(err: KsealError) -> NoReturn:

@@ -1,0 +1,349 @@
+"""Sealed resources: ``kseal seal`` (a drop-in for kubeseal), ``unseal``, ``cert``, ``keys``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kseal.errors import ConflictError, InputError, KsealError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from kseal.keys import Certificate
+
+ENV = "SEALED_SECRETS_"
+
+
+def _read_cert(cert: str | None) -> Certificate:
+    from kseal import keys
+    from kseal.fileio import read_input
+
+    if not cert:
+        raise KsealError(
+            "no certificate: pass --cert FILE (or set SEALED_SECRETS_CERT)",
+            hints=[
+                "fetching the certificate from a cluster needs cluster access, which kseal does "
+                "not implement yet; use 'kubeseal --fetch-cert > cert.pem' once"
+            ],
+        )
+    if cert.startswith(("http://", "https://")):
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(cert, timeout=30) as response:  # noqa: S310 - http(s) only
+                data = response.read()
+        except OSError as exc:
+            raise KsealError(f"cannot fetch the certificate from {cert}: {exc}") from None
+    else:
+        data = read_input(cert.removeprefix("file://"))
+    return keys.load_certificate(data)
+
+
+def _write(obj_text: str, path: str | None) -> None:
+    from kseal.fileio import write_output
+
+    write_output(path, obj_text.encode(), plaintext=False)
+
+
+def _format_for(path: str | None, fmt: str) -> str:
+    if path and path.lower().endswith((".yaml", ".yml")):
+        return "yaml"
+    if fmt not in ("json", "yaml"):
+        raise KsealError(f"unsupported output format: {fmt}", exit_code=2)
+    return fmt
+
+
+def seal(
+    cert: Annotated[
+        str | None, typer.Option("--cert", envvar=ENV + "CERT", help="Certificate file or URL.")
+    ] = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope", envvar=ENV + "SCOPE", help="strict, namespace-wide or cluster-wide."
+        ),
+    ] = "strict",
+    fmt: Annotated[
+        str, typer.Option("-o", "--format", envvar=ENV + "FORMAT", help="json or yaml.")
+    ] = "json",
+    output: Annotated[
+        str | None, typer.Option("-w", "--sealed-secret-file", help="Write here (atomically).")
+    ] = None,
+    input_file: Annotated[
+        str | None, typer.Option("-f", "--secret-file", help="Input Secret(s) (stdin if absent).")
+    ] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Seal one value and print bare base64.")
+    ] = False,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name (for --raw, or overriding the Secret's).")
+    ] = None,
+    namespace: Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")] = None,
+    from_file: Annotated[
+        str | None, typer.Option("--from-file", help="With --raw: read the value from [key=]path.")
+    ] = None,
+    allow_empty_data: Annotated[
+        bool, typer.Option("--allow-empty-data", help="Allow a Secret without data.")
+    ] = False,
+    fetch_cert: Annotated[
+        bool, typer.Option("--fetch-cert", help="Print the certificate and exit.")
+    ] = False,
+    merge_into: Annotated[
+        str | None,
+        typer.Option("--merge-into", help="Merge the sealed items into this SealedSecret file."),
+    ] = None,
+    recovery_unseal: Annotated[
+        bool, typer.Option("--recovery-unseal", help="Decrypt a SealedSecret offline.")
+    ] = False,
+    recovery_private_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--recovery-private-key", help="Private key PEM or key Secret backup (repeatable)."
+        ),
+    ] = None,
+    key_annotation: Annotated[
+        bool,
+        typer.Option(
+            "--key-annotation/--no-key-annotation",
+            help="Record the sealing key's fingerprint in an annotation.",
+        ),
+    ] = True,
+    controller_name: Annotated[
+        str, typer.Option("--controller-name", envvar=ENV + "CONTROLLER_NAME")
+    ] = "sealed-secrets-controller",
+    controller_namespace: Annotated[
+        str, typer.Option("--controller-namespace", envvar=ENV + "CONTROLLER_NAMESPACE")
+    ] = "kube-system",
+) -> None:
+    """Seal Kubernetes Secrets into SealedSecrets, like kubeseal."""
+    from kseal import manifests, sealed, secret
+    from kseal.fileio import read_input
+
+    if recovery_unseal:
+        _unseal_to(input_file, recovery_private_key or [], fmt, output)
+        return
+    if from_file and not raw:
+        raise ConflictError("--from-file requires --raw")
+    certificate = _read_cert(cert)
+    if fetch_cert:
+        _write(certificate.pem.decode(), output)
+        return
+    certificate.check_valid(datetime.now(UTC))
+    scope_value = sealed.Scope.parse(scope)
+    if raw:
+        _seal_raw(certificate, scope_value, name, namespace, from_file)
+        return
+    docs = secret.expand(manifests.load(read_input(input_file)))
+    secrets_in = [d for d in docs if secret.is_secret(d)]
+    if not secrets_in:
+        raise InputError("no secrets found. Ensure the input is valid and UTF-8 encoded")
+    fingerprint = certificate.fingerprint if key_annotation else None
+    if merge_into:
+        _merge(merge_into, secrets_in, certificate, scope_value, fingerprint, allow_empty_data)
+        return
+    fmt = _format_for(output, fmt)
+    out = []
+    for doc in secrets_in:
+        ss = secret.seal_secret(
+            doc,
+            certificate.public_key,
+            scope=scope_value,
+            name=name,
+            namespace=namespace,
+            allow_empty=allow_empty_data,
+            key_fingerprint=fingerprint,
+        )
+        out.append(manifests.dump_yaml(ss) if fmt == "yaml" else manifests.dump_json(ss))
+    _write("".join(out), output)
+
+
+def _seal_raw(
+    certificate: Certificate,
+    scope: Any,
+    name: str | None,
+    namespace: str | None,
+    from_file: str | None,
+) -> None:
+    import base64
+
+    from kseal import sealed
+    from kseal.fileio import read_input
+
+    if scope is not sealed.Scope.CLUSTER_WIDE and not namespace:
+        raise InputError("must provide the --namespace flag with --raw and --scope " + scope.value)
+    if scope is sealed.Scope.STRICT and not name:
+        raise InputError("must provide the --name flag with --raw and --scope strict")
+    path = from_file.split("=", 1)[-1] if from_file else None
+    value = read_input(path)
+    blob = sealed.seal(
+        certificate.public_key, value, sealed.label(namespace or "", name or "", scope)
+    )
+    sys.stdout.write(base64.b64encode(blob).decode())
+    sys.stdout.flush()
+
+
+def _merge(
+    target: str,
+    secrets_in: list[dict[str, Any]],
+    certificate: Certificate,
+    scope_flag: Any,
+    fingerprint: str | None,
+    allow_empty: bool,
+) -> None:
+    """Merge into an existing SealedSecret, keeping its format and honouring its scope."""
+    from kseal import manifests, sealed, secret
+    from kseal.fileio import read_input, write_output
+
+    raw_target = read_input(target)
+    docs = manifests.load(raw_target)
+    if len(docs) != 1 or docs[0].get("kind") != secret.KIND:
+        raise InputError(f"{target}: expected exactly one SealedSecret")
+    existing = docs[0]
+    namespace, name, scope = secret.scope_of_sealed(existing)
+    if scope_flag is not sealed.Scope.STRICT and scope_flag is not scope:
+        raise InputError(
+            f"--scope {scope_flag.value} differs from {target}'s scope {scope.value}",
+            hints=[f"the controller unseals with the label of {target}'s metadata ({scope.value})"],
+        )
+    for doc in secrets_in:
+        doc = {
+            **doc,
+            "metadata": {**(doc.get("metadata") or {}), "name": name, "namespace": namespace},
+        }
+        ss = secret.seal_secret(
+            doc,
+            certificate.public_key,
+            scope=scope,
+            allow_empty=allow_empty,
+            key_fingerprint=fingerprint,
+        )
+        existing.setdefault("spec", {}).setdefault("encryptedData", {}).update(
+            ss["spec"]["encryptedData"]
+        )
+        if fingerprint:
+            existing.setdefault("metadata", {}).setdefault("annotations", {})[
+                secret.KEY_ANNOTATION
+            ] = fingerprint
+    as_json = raw_target.lstrip().startswith(b"{")
+    text = manifests.dump_json(existing) if as_json else manifests.dump_yaml(existing)
+    write_output(target, text.encode(), plaintext=False)
+
+
+def _private_keys(paths: list[str]) -> list[RSAPrivateKey]:
+    from kseal import keys, manifests, secret
+    from kseal.fileio import read_input
+
+    found: list[RSAPrivateKey] = []
+    for spec in paths:
+        for path in [p for p in spec.split(",") if p]:
+            data = read_input(path)
+            if b"PRIVATE KEY-----" in data and not data.lstrip().startswith(
+                (b"{", b"apiVersion", b"kind")
+            ):
+                found.append(keys.load_private_key_pem(data, path))
+                continue
+            import base64
+
+            for doc in secret.expand(manifests.load(data)):
+                key = (doc.get("data") or {}).get("tls.key")
+                if not key:
+                    raise InputError(f"{path}: secret must contain a 'tls.key' key")
+                found.append(keys.load_private_key_pem(base64.b64decode(key), path))
+    if not found:
+        raise KsealError(
+            "no private keys given",
+            hints=["pass --recovery-private-key FILE (PEM or key Secret backup)"],
+        )
+    return found
+
+
+def _unseal_to(input_file: str | None, key_paths: list[str], fmt: str, output: str | None) -> None:
+    from kseal import manifests, secret
+    from kseal.fileio import read_input, write_output
+
+    private = _private_keys(key_paths)
+    docs = secret.expand(manifests.load(read_input(input_file)))
+    fmt = _format_for(output, fmt)
+    out = []
+    for doc in docs:
+        plain = secret.unseal_sealed_secret(doc, private)
+        out.append(manifests.dump_yaml(plain) if fmt == "yaml" else manifests.dump_json(plain))
+    write_output(output, "".join(out).encode(), plaintext=True)
+
+
+def unseal(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[FILE]...", help="SealedSecret files (stdin if none)."),
+    ] = None,
+    private_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-k", "--private-key", help="Private key PEM or key Secret backup (repeatable)."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("-o", "--format", help="json or yaml.")] = "yaml",
+    output: Annotated[str | None, typer.Option("--output", help="Write here (mode 0600).")] = None,
+) -> None:
+    """Decrypt SealedSecrets offline with the controller's private keys (recovery)."""
+    for path in files or [None]:  # type: ignore[list-item]
+        _unseal_to(path, private_key or [], fmt, output)
+
+
+def cert(
+    cert_path: Annotated[
+        str | None, typer.Option("--cert", envvar=ENV + "CERT", help="Certificate file or URL.")
+    ] = None,
+) -> None:
+    """Print a sealing certificate with its fingerprint and expiry."""
+    certificate = _read_cert(cert_path)
+    sys.stderr.write(f"fingerprint: {certificate.fingerprint}\n")
+    sys.stderr.write(
+        f"valid: {certificate.not_before:%Y-%m-%d} to {certificate.not_after:%Y-%m-%d}\n"
+    )
+    sys.stdout.write(certificate.pem.decode())
+
+
+keys_app = typer.Typer(
+    help="Sealing keys you own (bring your own key, offline recovery).", no_args_is_help=True
+)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    key_out: Annotated[str, typer.Option("--key", help="Write the private key here (mode 0600).")],
+    cert_out: Annotated[str, typer.Option("--cert", help="Write the certificate here.")],
+    bits: Annotated[int, typer.Option("--bits", min=2048, help="RSA key size.")] = 4096,
+    common_name: Annotated[
+        str, typer.Option("--cn", help="Certificate subject CN (the controller uses none).")
+    ] = "",
+    days: Annotated[int, typer.Option("--days", min=1, help="Certificate validity.")] = 3650,
+) -> None:
+    """Generate an RSA key pair with a controller-style self-signed certificate."""
+    from datetime import timedelta
+
+    from kseal import keys
+    from kseal.errors import OutputError
+    from kseal.fileio import write_output
+
+    for path in (key_out, cert_out):
+        if Path(path).exists():
+            raise OutputError(f"{path}: file exists; refusing to overwrite key material")
+    private_pem, cert_pem = keys.generate(
+        datetime.now(UTC), bits=bits, common_name=common_name, ttl=timedelta(days=days)
+    )
+    write_output(key_out, private_pem, plaintext=True)
+    write_output(cert_out, cert_pem, plaintext=False)
+    sys.stderr.write(f"fingerprint: {keys.load_certificate(cert_pem).fingerprint}\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("seal")(seal)
+    app.command("unseal")(unseal)
+    app.command("cert")(cert)
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,64 @@
+"""Reading and writing Kubernetes manifests the way kubeseal does.
+
+JSON output is Go's ``json.MarshalIndent`` with two spaces (HTML characters escaped) and a
+trailing newline; YAML output is sigs.k8s.io/yaml's: keys sorted, two-space indentation, list
+items at their key's column, each document prefixed with ``---``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kseal.errors import InputError
+from kseal.sops.stores.gojson import encode as go_json
+from kseal.sops.stores.gojson import to_tree
+from kseal.sops.stores.yaml_scalar import format_scalar
+from kseal.yamlio import safe_load_all
+
+
+def load(data: bytes) -> list[Any]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("no secrets found. Ensure the input is valid and UTF-8 encoded") from None
+    return [doc for doc in safe_load_all(text) if doc is not None]
+
+
+def dump_json(obj: Any) -> str:
+    return go_json(to_tree(obj), "  ") + "\n"
+
+
+def dump_yaml(obj: Any) -> str:
+    lines: list[str] = []
+    _yaml(obj, 0, lines)
+    return "---\n" + "\n".join(lines) + "\n"
+
+
+def _yaml(obj: Any, col: int, lines: list[str]) -> None:
+    pad = " " * col
+    for key in sorted(obj):
+        value = obj[key]
+        head = f"{pad}{format_scalar(str(key))}:"
+        if isinstance(value, dict) and value:
+            lines.append(head)
+            _yaml(value, col + 2, lines)
+        elif isinstance(value, list) and value:
+            lines.append(head)
+            for item in value:
+                if isinstance(item, dict) and item:
+                    sub: list[str] = []
+                    _yaml(item, col + 2, sub)
+                    lines.append(f"{pad}- {sub[0][col + 2 :]}")
+                    lines.extend(sub[1:])
+                else:
+                    lines.append(f"{pad}- {_scalar(item)}")
+        else:
+            lines.append(f"{head} {_scalar(value)}")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return format_scalar(value)
