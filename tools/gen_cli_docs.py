@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "cli.md"
-COMMANDS = ["", "encrypt", "decrypt", "keygen"]
+COMMANDS = ["", "encrypt", "decrypt", "keygen", "seal", "unseal", "cert", "keys", "keys generate"]
 
 HEADER = """# kseal CLI reference
 
@@ -45,7 +45,7 @@ def render() -> str:
     env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1"}
     parts = [HEADER]
     for command in COMMANDS:
-        args = [sys.executable, "-m", "kseal", *([command] if command else []), "--help"]
+        args = [sys.executable, "-m", "kseal", *command.split(), "--help"]
         out = subprocess.run(args, capture_output=True, text=True, env=env, check=True, cwd=ROOT)
         title = f"kseal {command}".strip()
         parts.append(f"## `{title}`\n\n```text\n{out.stdout.rstrip()}\n```\n\n")
