@@ -173,6 +173,27 @@ def seal_secret(
     }
 
 
+def order_keys(private_keys: Sequence[RSAPrivateKey], hint: str | None) -> list[RSAPrivateKey]:
+    """Candidate keys, the one whose fingerprint the annotation names first."""
+    if not hint:
+        return list(private_keys)
+    from kseal.keys import fingerprint
+
+    return sorted(private_keys, key=lambda k: fingerprint(k.public_key()) != hint)
+
+
+def unseal_with(
+    keys: Sequence[RSAPrivateKey], blob: bytes, oaep_label: bytes
+) -> tuple[bytes, RSAPrivateKey]:
+    """Plaintext and the key that opened it (keys are tried in order, one at a time)."""
+    for key in keys:
+        try:
+            return sealed.unseal([key], blob, oaep_label), key
+        except sealed.UnsealError:
+            continue
+    raise sealed.UnsealError("no key could decrypt secret")
+
+
 def scope_of_sealed(sealed_secret: dict[str, Any]) -> tuple[str, str, Scope]:
     meta = sealed_secret.get("metadata") or {}
     return (
@@ -190,6 +211,8 @@ def unseal_sealed_secret(
         raise InputError(f"expected a SealedSecret, got kind {sealed_secret.get('kind')!r}")
     namespace, name, scope = scope_of_sealed(sealed_secret)
     oaep_label = sealed.label(namespace, name, scope)
+    hint = ((sealed_secret.get("metadata") or {}).get("annotations") or {}).get(KEY_ANNOTATION)
+    candidates = order_keys(private_keys, hint)
     spec = sealed_secret.get("spec") or {}
     template = spec.get("template") or {}
     encrypted = spec.get("encryptedData") or {}
@@ -202,12 +225,15 @@ def unseal_sealed_secret(
     for key in sorted(encrypted):
         try:
             blob = base64.b64decode(str(encrypted[key]), validate=True)
-            data[key] = base64.b64encode(sealed.unseal(private_keys, blob, oaep_label)).decode()
+            plain, used = unseal_with(candidates, blob, oaep_label)
+            data[key] = base64.b64encode(plain).decode()
+            candidates.remove(used)
+            candidates.insert(0, used)  # the key that worked is the likeliest for the next item
         except (binascii.Error, ValueError, KsealError):
             failed.append(key)
     if spec.get("data") and not encrypted:
         try:
-            v1 = json.loads(sealed.unseal(private_keys, base64.b64decode(spec["data"]), oaep_label))
+            v1 = json.loads(sealed.unseal(candidates, base64.b64decode(spec["data"]), oaep_label))
             data.update(v1.get("data") or {})
         except (binascii.Error, ValueError, KsealError):
             failed.append("data")

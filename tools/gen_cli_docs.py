@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "cli.md"
-COMMANDS = ["", "encrypt", "decrypt", "keygen", "seal", "unseal", "cert", "keys", "keys generate"]
+COMMANDS = ["", "encrypt", "decrypt", "keygen", "seal", "unseal", "reseal", "cert", "keys", "keys generate"]
 
 HEADER = """# kseal CLI reference
 

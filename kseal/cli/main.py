@@ -42,11 +42,12 @@ def _root(
 
 
 def _register() -> None:
-    from kseal.cli import keygen, seal, sops_cmds
+    from kseal.cli import keygen, reseal, seal, sops_cmds
 
     sops_cmds.register(app)
     keygen.register(app)
     seal.register(app)
+    reseal.register(app)
 
 
 def fail(err: KsealError) -> NoReturn:

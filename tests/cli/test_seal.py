@@ -224,3 +224,60 @@ def test_cert_prints_fingerprint_and_expiry(kseal: Run, pair: tuple[Path, Path])
     assert out.returncode == 0
     assert out.stdout.startswith(b"-----BEGIN CERTIFICATE-----")
     assert b"fingerprint: SHA256:" in out.stderr
+
+
+def test_reseal_moves_every_file_to_the_new_key(
+    kseal: Run, pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    old_key, old_cert = pair
+    new_key, new_cert = tmp_path / "new.pem", tmp_path / "new-cert.pem"
+    assert (
+        kseal(
+            "keys", "generate", "--key", str(new_key), "--cert", str(new_cert), "--bits", "2048"
+        ).returncode
+        == 0
+    )
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    wide = {
+        **SECRET,
+        "metadata": {
+            "name": "w",
+            "namespace": "prod",
+            "annotations": {"sealedsecrets.bitnami.com/namespace-wide": "true"},
+        },
+    }
+    assert (
+        kseal(
+            "seal",
+            "--cert",
+            str(old_cert),
+            "-w",
+            str(tree / "a.json"),
+            input=json.dumps(SECRET).encode(),
+        ).returncode
+        == 0
+    )
+    assert (
+        kseal(
+            "seal",
+            "--cert",
+            str(old_cert),
+            "-w",
+            str(tree / "b.yaml"),
+            input=json.dumps(wide).encode(),
+        ).returncode
+        == 0
+    )
+    (tree / "plain.yaml").write_text("kind: ConfigMap\n")
+    (tree / "broken.yaml").write_text(
+        "kind: SealedSecret\nmetadata: {name: x, namespace: y}\nspec: {encryptedData: {k: AAAA}}\n"
+    )
+    out = kseal("reseal", "-k", str(old_key), "--cert", str(new_cert), str(tree))
+    assert out.returncode == 1  # broken.yaml failed; the others were resealed
+    assert b"resealed 2 file(s), skipped 1 without SealedSecrets, 1 failed" in out.stderr
+    assert (tree / "a.json").read_text().startswith("{")
+    assert (tree / "b.yaml").read_text().startswith("---")
+    for name in ("a.json", "b.yaml"):
+        assert kseal("unseal", "-k", str(new_key), str(tree / name)).returncode == 0
+        assert kseal("unseal", "-k", str(old_key), str(tree / name)).returncode == 1

@@ -1,0 +1,123 @@
+"""``kseal reseal``: re-encrypt SealedSecrets offline from old private keys to a new certificate.
+
+For key rotation and migration between clusters. Each value keeps its label (scope, name and
+namespace from the SealedSecret's metadata); files keep their format. A file that fails is
+reported and left untouched; the others go on.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kseal.errors import KsealError
+
+
+def _targets(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.suffix in (".yaml", ".yml", ".json") and p.is_file()
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _reseal_file(path: Path, old: list[Any], new_cert: Any) -> bool:
+    """Re-encrypt one file in place; False when it holds no SealedSecret."""
+    import base64
+
+    from kseal import manifests, sealed, secret
+    from kseal.fileio import read_input, write_output
+
+    raw = read_input(str(path))
+    if b"SealedSecret" not in raw:
+        return False
+    docs = manifests.load(raw)
+    changed = False
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != secret.KIND:
+            continue
+        namespace, name, scope = secret.scope_of_sealed(doc)
+        label = sealed.label(namespace, name, scope)
+        hint = ((doc.get("metadata") or {}).get("annotations") or {}).get(secret.KEY_ANNOTATION)
+        candidates = secret.order_keys(old, hint)
+        items = (doc.get("spec") or {}).get("encryptedData") or {}
+        for key in sorted(items):
+            plain, used = secret.unseal_with(candidates, base64.b64decode(items[key]), label)
+            candidates.remove(used)
+            candidates.insert(0, used)
+            items[key] = base64.b64encode(sealed.seal(new_cert.public_key, plain, label)).decode()
+        doc.setdefault("metadata", {}).setdefault("annotations", {})[secret.KEY_ANNOTATION] = (
+            new_cert.fingerprint
+        )
+        changed = True
+    if changed:
+        as_json = raw.lstrip().startswith(b"{")
+        text = "".join(manifests.dump_json(d) if as_json else manifests.dump_yaml(d) for d in docs)
+        write_output(str(path), text.encode(), plaintext=False)
+    return changed
+
+
+def reseal(
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="SealedSecret files or directories.")
+    ],
+    private_key: Annotated[
+        list[str],
+        typer.Option(
+            "-k", "--private-key", help="Old private key PEM or key Secret backup (repeatable)."
+        ),
+    ],
+    cert: Annotated[
+        str,
+        typer.Option(
+            "--cert", envvar="SEALED_SECRETS_CERT", help="The new certificate (file or URL)."
+        ),
+    ],
+) -> None:
+    """Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from kseal.cli.seal import _private_keys, _read_cert
+
+    old = _private_keys(private_key)
+    new_cert = _read_cert(cert)
+    new_cert.check_valid(datetime.now(timezone.utc))
+    files = _targets(paths)
+    console = Console(stderr=True)
+    done, skipped, failed = 0, 0, []
+    with Progress(console=console, transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("resealing", total=len(files))
+        for path in files:
+            try:
+                if _reseal_file(path, old, new_cert):
+                    done += 1
+                else:
+                    skipped += 1
+            except KsealError as err:
+                failed.append(f"{path}: {err.message}")
+            progress.advance(task)
+    for line in failed:
+        sys.stderr.write(f"kseal: error: {line}\n")
+    sys.stderr.write(
+        f"resealed {done} file(s), skipped {skipped} without SealedSecrets, {len(failed)} failed\n"
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reseal")(reseal)
