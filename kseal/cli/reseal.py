@@ -8,7 +8,7 @@ reported and left untouched; the others go on.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,7 +95,7 @@ def reseal(
 
     old = _private_keys(private_key)
     new_cert = _read_cert(cert)
-    new_cert.check_valid(datetime.now(timezone.utc))
+    new_cert.check_valid(datetime.now(UTC))
     files = _targets(paths)
     console = Console(stderr=True)
     done, skipped, failed = 0, 0, []
