@@ -118,3 +118,9 @@ class KeyMaterialError(KsealError):
     """A recipient or identity is malformed or unusable."""
 
     exit_code = 1
+
+
+class ClusterError(KsealError):
+    """The Kubernetes API or the controller could not be reached or refused a request."""
+
+    exit_code = 1

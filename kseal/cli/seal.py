@@ -14,23 +14,22 @@ from kseal.errors import ConflictError, InputError, KsealError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+    from kseal.cluster import Controller
     from kseal.keys import Certificate
 
 ENV = "SEALED_SECRETS_"
 
 
-def _read_cert(cert: str | None) -> Certificate:
+def _read_cert(cert: str | None, target: Controller | None = None) -> Certificate:
     from kseal import keys
     from kseal.fileio import read_input
 
     if not cert:
-        raise KsealError(
-            "no certificate: pass --cert FILE (or set SEALED_SECRETS_CERT)",
-            hints=[
-                "fetching the certificate from a cluster needs cluster access, which kseal does "
-                "not implement yet; use 'kubeseal --fetch-cert > cert.pem' once"
-            ],
-        )
+        if target is None:
+            raise KsealError("no certificate: pass --cert FILE (or set SEALED_SECRETS_CERT)")
+        from kseal import cluster
+
+        return keys.load_certificate(cluster.fetch_certificate(target))
     if cert.startswith(("http://", "https://")):
         import urllib.request
 
@@ -113,23 +112,46 @@ def seal(
             help="Record the sealing key's fingerprint in an annotation.",
         ),
     ] = True,
+    validate: Annotated[
+        bool,
+        typer.Option("--validate", help="Ask the controller whether it can decrypt the result."),
+    ] = False,
+    re_encrypt: Annotated[
+        bool,
+        typer.Option("--re-encrypt", help="Have the controller re-encrypt input SealedSecrets."),
+    ] = False,
     controller_name: Annotated[
-        str, typer.Option("--controller-name", envvar=ENV + "CONTROLLER_NAME")
+        str,
+        typer.Option(
+            "--controller-name", envvar=ENV + "CONTROLLER_NAME", help="Controller service."
+        ),
     ] = "sealed-secrets-controller",
     controller_namespace: Annotated[
-        str, typer.Option("--controller-namespace", envvar=ENV + "CONTROLLER_NAMESPACE")
+        str,
+        typer.Option(
+            "--controller-namespace", envvar=ENV + "CONTROLLER_NAMESPACE", help="Its namespace."
+        ),
     ] = "kube-system",
+    kubeconfig: Annotated[
+        str | None, typer.Option("--kubeconfig", envvar=ENV + "KUBECONFIG", help="Kubeconfig file.")
+    ] = None,
+    context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
 ) -> None:
     """Seal Kubernetes Secrets into SealedSecrets, like kubeseal."""
     from kseal import manifests, sealed, secret
+    from kseal.cluster import Controller
     from kseal.fileio import read_input
 
+    target = Controller(controller_name, controller_namespace, kubeconfig, context)
     if recovery_unseal:
         _unseal_to(input_file, recovery_private_key or [], fmt, output)
         return
     if from_file and not raw:
         raise ConflictError("--from-file requires --raw")
-    certificate = _read_cert(cert)
+    if re_encrypt:
+        _re_encrypt(target, input_file, output, fmt)
+        return
+    certificate = _read_cert(cert, target)
     if fetch_cert:
         _write(certificate.pem.decode(), output)
         return
@@ -158,8 +180,37 @@ def seal(
             allow_empty=allow_empty_data,
             key_fingerprint=fingerprint,
         )
+        if validate:
+            from kseal import cluster
+
+            if not cluster.verify(target, ss):
+                raise KsealError(f"unable to decrypt sealed secret: {ss['metadata']['name']}")
         out.append(manifests.dump_yaml(ss) if fmt == "yaml" else manifests.dump_json(ss))
     _write("".join(out), output)
+
+
+def _re_encrypt(target: Controller, input_file: str | None, output: str | None, fmt: str) -> None:
+    """kubeseal --re-encrypt: the controller re-seals with its newest key (in place with -f)."""
+    import json
+
+    from kseal import cluster, manifests, secret
+    from kseal.fileio import read_input
+
+    raw_in = read_input(input_file)
+    docs = [d for d in secret.expand(manifests.load(raw_in)) if d.get("kind") == secret.KIND]
+    if not docs:
+        raise InputError("no SealedSecrets found in the input")
+    destination = output or input_file
+    if destination and not output:  # in place: keep the file's own format
+        fmt = "json" if raw_in.lstrip().startswith(b"{") else "yaml"
+    fmt = _format_for(destination, fmt)
+    out = []
+    for doc in docs:
+        for field in ("creationTimestamp", "deletionTimestamp", "generation"):
+            (doc.get("metadata") or {}).pop(field, None)
+        rotated = json.loads(cluster.rotate(target, doc))
+        out.append(manifests.dump_yaml(rotated) if fmt == "yaml" else manifests.dump_json(rotated))
+    _write("".join(out), destination)
 
 
 def _seal_raw(
@@ -297,11 +348,30 @@ def unseal(
 
 def cert(
     cert_path: Annotated[
-        str | None, typer.Option("--cert", envvar=ENV + "CERT", help="Certificate file or URL.")
+        str | None,
+        typer.Option(
+            "--cert",
+            envvar=ENV + "CERT",
+            help="Certificate file or URL (default: fetch from the controller).",
+        ),
     ] = None,
+    controller_name: Annotated[
+        str, typer.Option("--controller-name", envvar=ENV + "CONTROLLER_NAME")
+    ] = "sealed-secrets-controller",
+    controller_namespace: Annotated[
+        str, typer.Option("--controller-namespace", envvar=ENV + "CONTROLLER_NAMESPACE")
+    ] = "kube-system",
+    kubeconfig: Annotated[
+        str | None, typer.Option("--kubeconfig", envvar=ENV + "KUBECONFIG")
+    ] = None,
+    context: Annotated[str | None, typer.Option("--context")] = None,
 ) -> None:
-    """Print a sealing certificate with its fingerprint and expiry."""
-    certificate = _read_cert(cert_path)
+    """Print the sealing certificate (from a file, a URL or the controller) with its fingerprint and expiry."""
+    from kseal.cluster import Controller
+
+    certificate = _read_cert(
+        cert_path, Controller(controller_name, controller_namespace, kubeconfig, context)
+    )
     sys.stderr.write(f"fingerprint: {certificate.fingerprint}\n")
     sys.stderr.write(
         f"valid: {certificate.not_before:%Y-%m-%d} to {certificate.not_after:%Y-%m-%d}\n"
