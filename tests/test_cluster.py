@@ -14,9 +14,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -29,7 +30,7 @@ PROXY = f"/api/v1/namespaces/{NS}/services/http:{NAME}:http/proxy"
 
 
 class FakeApi(BaseHTTPRequestHandler):
-    state: dict[str, object] = {}
+    state: ClassVar[dict[str, object]] = {}
 
     def log_message(self, *args: object) -> None:
         pass
@@ -42,13 +43,23 @@ class FakeApi(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _status(self, code: int, reason: str) -> None:
-        body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code}
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "reason": reason,
+            "code": code,
+        }
         self._send(code, json.dumps(body).encode())
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         if self.path == f"/api/v1/namespaces/{NS}/services/{NAME}":
-            svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": NAME, "namespace": NS},
-                   "spec": {"ports": [{"name": "http", "port": 8080}]}}
+            svc = {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": NAME, "namespace": NS},
+                "spec": {"ports": [{"name": "http", "port": 8080}]},
+            }
             self._send(200, json.dumps(svc).encode())
         elif self.path == f"{PROXY}/v1/cert.pem":
             if self.state.get("blocked"):
@@ -58,7 +69,7 @@ class FakeApi(BaseHTTPRequestHandler):
         else:
             self._status(404, "NotFound")
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         ss = json.loads(body)
         private = self.state["private"]
@@ -66,7 +77,7 @@ class FakeApi(BaseHTTPRequestHandler):
             try:
                 secret.unseal_sealed_secret(ss, [private])  # type: ignore[list-item]
                 self._send(200, b"")
-            except Exception:  # noqa: BLE001 - the controller answers 409 for any failure
+            except Exception:
                 self._send(409, b"")
         elif self.path == f"{PROXY}/v1/rotate":
             plain = secret.unseal_sealed_secret(ss, [private])  # type: ignore[list-item]
@@ -80,11 +91,15 @@ class FakeApi(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, object]]]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     key_pem, cert_pem = keys.generate(now, bits=2048)
     new_key_pem, new_cert_pem = keys.generate(now, bits=2048)
-    FakeApi.state = {"cert": cert_pem, "private": keys.load_private_key_pem(key_pem, "k"),
-                     "new_cert": new_cert_pem, "new_key": new_key_pem}
+    FakeApi.state = {
+        "cert": cert_pem,
+        "private": keys.load_private_key_pem(key_pem, "k"),
+        "new_cert": new_cert_pem,
+        "new_key": new_key_pem,
+    }
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -103,11 +118,19 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[s
 
 
 def _kseal(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "kseal", *args], input=stdin, capture_output=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kseal", *args], input=stdin, capture_output=True, check=False
+    )
 
 
-SECRET = json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "prod"},
-                     "stringData": {"password": "SENTINEL-7f3a"}}).encode()
+SECRET = json.dumps(
+    {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "prod"},
+        "stringData": {"password": "SENTINEL-7f3a"},
+    }
+).encode()
 
 
 def test_fetch_cert_through_the_service_proxy(api: tuple[Path, dict[str, object]]) -> None:
@@ -126,11 +149,20 @@ def test_seal_with_the_fetched_cert_and_validate(api: tuple[Path, dict[str, obje
     assert base64.b64decode(plain["data"]["password"]) == b"SENTINEL-7f3a"
 
 
-def test_validate_reports_an_undecryptable_secret(api: tuple[Path, dict[str, object]], tmp_path: Path) -> None:
+def test_validate_reports_an_undecryptable_secret(
+    api: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
     kubeconfig, state = api
     (tmp_path / "new.pem").write_bytes(state["new_cert"])  # type: ignore[arg-type]
-    out = _kseal("seal", "--cert", str(tmp_path / "new.pem"), "--kubeconfig", str(kubeconfig), "--validate",
-                 stdin=SECRET)
+    out = _kseal(
+        "seal",
+        "--cert",
+        str(tmp_path / "new.pem"),
+        "--kubeconfig",
+        str(kubeconfig),
+        "--validate",
+        stdin=SECRET,
+    )
     assert out.returncode == 1
     assert out.stderr.decode().startswith("kseal: error: unable to decrypt sealed secret: db")
 
@@ -144,7 +176,10 @@ def test_re_encrypt(api: tuple[Path, dict[str, object]], tmp_path: Path) -> None
     assert out.returncode == 0, out.stderr
     rotated = json.loads(target.read_text())
     new_private = keys.load_private_key_pem(state["new_key"], "new")  # type: ignore[arg-type]
-    assert base64.b64decode(secret.unseal_sealed_secret(rotated, [new_private])["data"]["password"]) == b"SENTINEL-7f3a"
+    assert (
+        base64.b64decode(secret.unseal_sealed_secret(rotated, [new_private])["data"]["password"])
+        == b"SENTINEL-7f3a"
+    )
 
 
 def test_blocked_proxy_and_wrong_service_give_hints(api: tuple[Path, dict[str, object]]) -> None:
