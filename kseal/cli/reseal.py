@@ -91,9 +91,10 @@ def reseal(
     from rich.console import Console
     from rich.progress import Progress
 
-    from kseal.cli.seal import _private_keys, _read_cert
+    from kseal.cli.seal import _read_cert
+    from kseal.cli.unseal import private_keys
 
-    old = _private_keys(private_key)
+    old = private_keys(private_key)
     new_cert = _read_cert(cert)
     new_cert.check_valid(datetime.now(UTC))
     files = _targets(paths)

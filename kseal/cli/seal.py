@@ -12,7 +12,6 @@ import typer
 from kseal.errors import ConflictError, InputError, KsealError
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
     from kseal.cluster import Controller
     from kseal.keys import Certificate
@@ -144,7 +143,9 @@ def seal(
 
     target = Controller(controller_name, controller_namespace, kubeconfig, context)
     if recovery_unseal:
-        _unseal_to(input_file, recovery_private_key or [], fmt, output)
+        from kseal.cli.unseal import unseal_to
+
+        unseal_to(input_file, recovery_private_key or [], fmt, output)
         return
     if from_file and not raw:
         raise ConflictError("--from-file requires --raw")
@@ -285,67 +286,6 @@ def _merge(
     write_output(target, text.encode(), plaintext=False)
 
 
-def _private_keys(paths: list[str]) -> list[RSAPrivateKey]:
-    from kseal import keys, manifests, secret
-    from kseal.fileio import read_input
-
-    found: list[RSAPrivateKey] = []
-    for spec in paths:
-        for path in [p for p in spec.split(",") if p]:
-            data = read_input(path)
-            if b"PRIVATE KEY-----" in data and not data.lstrip().startswith(
-                (b"{", b"apiVersion", b"kind")
-            ):
-                found.append(keys.load_private_key_pem(data, path))
-                continue
-            import base64
-
-            for doc in secret.expand(manifests.load(data)):
-                key = (doc.get("data") or {}).get("tls.key")
-                if not key:
-                    raise InputError(f"{path}: secret must contain a 'tls.key' key")
-                found.append(keys.load_private_key_pem(base64.b64decode(key), path))
-    if not found:
-        raise KsealError(
-            "no private keys given",
-            hints=["pass --recovery-private-key FILE (PEM or key Secret backup)"],
-        )
-    return found
-
-
-def _unseal_to(input_file: str | None, key_paths: list[str], fmt: str, output: str | None) -> None:
-    from kseal import manifests, secret
-    from kseal.fileio import read_input, write_output
-
-    private = _private_keys(key_paths)
-    docs = secret.expand(manifests.load(read_input(input_file)))
-    fmt = _format_for(output, fmt)
-    out = []
-    for doc in docs:
-        plain = secret.unseal_sealed_secret(doc, private)
-        out.append(manifests.dump_yaml(plain) if fmt == "yaml" else manifests.dump_json(plain))
-    write_output(output, "".join(out).encode(), plaintext=True)
-
-
-def unseal(
-    files: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="[FILE]...", help="SealedSecret files (stdin if none)."),
-    ] = None,
-    private_key: Annotated[
-        list[str] | None,
-        typer.Option(
-            "-k", "--private-key", help="Private key PEM or key Secret backup (repeatable)."
-        ),
-    ] = None,
-    fmt: Annotated[str, typer.Option("-o", "--format", help="json or yaml.")] = "yaml",
-    output: Annotated[str | None, typer.Option("--output", help="Write here (mode 0600).")] = None,
-) -> None:
-    """Decrypt SealedSecrets offline with the controller's private keys (recovery)."""
-    for path in files or [None]:  # type: ignore[list-item]
-        _unseal_to(path, private_key or [], fmt, output)
-
-
 def cert(
     cert_path: Annotated[
         str | None,
@@ -413,6 +353,8 @@ def keys_generate(
 
 
 def register(app: typer.Typer) -> None:
+    from kseal.cli.unseal import unseal
+
     app.command("seal")(seal)
     app.command("unseal")(unseal)
     app.command("cert")(cert)
