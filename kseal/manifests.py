@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from kseal.errors import InputError
-from kseal.sops.stores.gojson import encode as go_json
-from kseal.sops.stores.gojson import to_tree
+from kseal.sops.stores.json_store import encode as go_json
+from kseal.sops.stores.json_store import to_tree
 from kseal.sops.stores.yaml_scalar import format_scalar
 from kseal.yamlio import safe_load_all
 

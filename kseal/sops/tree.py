@@ -37,7 +37,11 @@ Key: TypeAlias = str | Comment
 
 
 class Branch(list[tuple[Key, Value]]):
-    """An ordered mapping that keeps comments as items. Keys are unique; comments may repeat."""
+    """An ordered mapping that keeps comments as items.
+
+    YAML and JSON keys are unique. dotenv and INI may repeat a key (or section), as sops allows;
+    the walk and in-place edits are positional, and ``get``/``set`` see the first occurrence.
+    """
 
     def get(self, key: str, default: Value = None) -> Value:
         for k, v in self:
