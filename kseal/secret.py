@@ -238,15 +238,24 @@ def unseal_sealed_secret(
         except (binascii.Error, ValueError, KsealError):
             failed.append("data")
     if failed:
-        raise sealed.UnsealError(
-            f"no key could decrypt secret ({', '.join(failed)})",
-            hints=[
-                f"the label used was {oaep_label.decode()!r} (scope {scope.value}, from the "
-                "SealedSecret's metadata); sealing under another name, namespace or scope makes it "
-                "undecryptable",
-                f"{len(private_keys)} private key(s) tried",
-            ],
+        hints = [
+            f"the controller uses the label {oaep_label.decode()!r} (scope {scope.value}, from the "
+            "SealedSecret's own metadata)",
+        ]
+        t_meta = template.get("metadata") or {}
+        t_label = sealed.label(
+            str(t_meta.get("namespace") or namespace),
+            str(t_meta.get("name") or name),
+            Scope.of(t_meta.get("annotations")),
         )
+        if t_label != oaep_label:
+            hints.insert(
+                0,
+                f"it was likely sealed for the label {t_label.decode()!r} (spec.template.metadata): "
+                "re-seal it under its new name, namespace or scope",
+            )
+        hints.append(f"{len(private_keys)} private key(s) tried")
+        raise sealed.UnsealError(f"no key could decrypt secret ({', '.join(failed)})", hints=hints)
     if template.get("data"):
         raise KsealError(
             "spec.template.data (Go templates) cannot be rendered offline by kseal yet",

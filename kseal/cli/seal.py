@@ -12,7 +12,6 @@ import typer
 from kseal.errors import ConflictError, InputError, KsealError
 
 if TYPE_CHECKING:
-
     from kseal.cluster import Controller
     from kseal.keys import Certificate
 
@@ -70,38 +69,80 @@ def seal(
         str, typer.Option("-o", "--format", envvar=ENV + "FORMAT", help="json or yaml.")
     ] = "json",
     output: Annotated[
-        str | None, typer.Option("-w", "--sealed-secret-file", help="Write here (atomically).")
+        str | None,
+        typer.Option(
+            "-w",
+            "--sealed-secret-file",
+            envvar=ENV + "SEALED_SECRET_FILE",
+            help="Write here (atomically).",
+        ),
     ] = None,
     input_file: Annotated[
-        str | None, typer.Option("-f", "--secret-file", help="Input Secret(s) (stdin if absent).")
+        str | None,
+        typer.Option(
+            "-f",
+            "--secret-file",
+            envvar=ENV + "SECRET_FILE",
+            help="Input Secret(s) (stdin if absent).",
+        ),
     ] = None,
     raw: Annotated[
-        bool, typer.Option("--raw", help="Seal one value and print bare base64.")
+        bool,
+        typer.Option("--raw", envvar=ENV + "RAW", help="Seal one value and print bare base64."),
     ] = False,
     name: Annotated[
-        str | None, typer.Option("--name", help="Name (for --raw, or overriding the Secret's).")
+        str | None,
+        typer.Option(
+            "--name", envvar=ENV + "NAME", help="Name (for --raw, or overriding the Secret's)."
+        ),
     ] = None,
-    namespace: Annotated[str | None, typer.Option("-n", "--namespace", help="Namespace.")] = None,
+    namespace: Annotated[
+        str | None, typer.Option("-n", "--namespace", envvar=ENV + "NAMESPACE", help="Namespace.")
+    ] = None,
     from_file: Annotated[
-        str | None, typer.Option("--from-file", help="With --raw: read the value from [key=]path.")
+        str | None,
+        typer.Option(
+            "--from-file",
+            envvar=ENV + "FROM_FILE",
+            help="With --raw: read the value from [key=]path.",
+        ),
     ] = None,
     allow_empty_data: Annotated[
-        bool, typer.Option("--allow-empty-data", help="Allow a Secret without data.")
+        bool,
+        typer.Option(
+            "--allow-empty-data",
+            envvar=ENV + "ALLOW_EMPTY_DATA",
+            help="Allow a Secret without data.",
+        ),
     ] = False,
     fetch_cert: Annotated[
-        bool, typer.Option("--fetch-cert", help="Print the certificate and exit.")
+        bool,
+        typer.Option(
+            "--fetch-cert", envvar=ENV + "FETCH_CERT", help="Print the certificate and exit."
+        ),
     ] = False,
     merge_into: Annotated[
         str | None,
-        typer.Option("--merge-into", help="Merge the sealed items into this SealedSecret file."),
+        typer.Option(
+            "--merge-into",
+            envvar=ENV + "MERGE_INTO",
+            help="Merge the sealed items into this SealedSecret file.",
+        ),
     ] = None,
     recovery_unseal: Annotated[
-        bool, typer.Option("--recovery-unseal", help="Decrypt a SealedSecret offline.")
+        bool,
+        typer.Option(
+            "--recovery-unseal",
+            envvar=ENV + "RECOVERY_UNSEAL",
+            help="Decrypt a SealedSecret offline.",
+        ),
     ] = False,
     recovery_private_key: Annotated[
         list[str] | None,
         typer.Option(
-            "--recovery-private-key", help="Private key PEM or key Secret backup (repeatable)."
+            "--recovery-private-key",
+            envvar=ENV + "RECOVERY_PRIVATE_KEY",
+            help="Private key PEM or key Secret backup (repeatable).",
         ),
     ] = None,
     key_annotation: Annotated[
@@ -113,11 +154,19 @@ def seal(
     ] = True,
     validate: Annotated[
         bool,
-        typer.Option("--validate", help="Ask the controller whether it can decrypt the result."),
+        typer.Option(
+            "--validate",
+            envvar=ENV + "VALIDATE",
+            help="Ask the controller whether it can decrypt the result.",
+        ),
     ] = False,
     re_encrypt: Annotated[
         bool,
-        typer.Option("--re-encrypt", help="Have the controller re-encrypt input SealedSecrets."),
+        typer.Option(
+            "--re-encrypt",
+            envvar=ENV + "RE_ENCRYPT",
+            help="Have the controller re-encrypt input SealedSecrets.",
+        ),
     ] = False,
     controller_name: Annotated[
         str,
@@ -134,7 +183,9 @@ def seal(
     kubeconfig: Annotated[
         str | None, typer.Option("--kubeconfig", envvar=ENV + "KUBECONFIG", help="Kubeconfig file.")
     ] = None,
-    context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
+    context: Annotated[
+        str | None, typer.Option("--context", envvar=ENV + "CONTEXT", help="Kubeconfig context.")
+    ] = None,
 ) -> None:
     """Seal Kubernetes Secrets into SealedSecrets, like kubeseal."""
     from kseal import manifests, sealed, secret

@@ -281,3 +281,13 @@ def test_reseal_moves_every_file_to_the_new_key(
     for name in ("a.json", "b.yaml"):
         assert kseal("unseal", "-k", str(new_key), str(tree / name)).returncode == 0
         assert kseal("unseal", "-k", str(old_key), str(tree / name)).returncode == 1
+
+
+def test_sealed_secrets_environment_variables(kseal: Run, pair: tuple[Path, Path]) -> None:
+    key, cert = pair
+    env = {"SEALED_SECRETS_CERT": str(cert), "SEALED_SECRETS_SCOPE": "cluster-wide",
+           "SEALED_SECRETS_FORMAT": "yaml", "SEALED_SECRETS_ALLOW_EMPTY_DATA": "true"}
+    out = kseal("seal", input=json.dumps({**SECRET, "stringData": {}}).encode(), env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(b"---\n")
+    assert b"sealedsecrets.bitnami.com/cluster-wide" in out.stdout

@@ -246,4 +246,5 @@ def test_renamed_sealed_secret_explains_the_label() -> None:
         secret.unseal_sealed_secret(ss, [keys.load_private_key_pem(private_pem, "t")])
     text = "\n".join([info.value.message, *info.value.hints])
     assert "'prod/renamed'" in text
+    assert "sealed for the label 'prod/db'" in text
     assert "SENTINEL" not in text
