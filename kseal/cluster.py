@@ -23,6 +23,31 @@ class Controller:
     context: str | None = None
 
 
+def context_namespace(kubeconfig: str | None, context: str | None) -> str:
+    """The namespace of the kubeconfig context (``default`` when unset), as kubeseal defaults it.
+    Reads the kubeconfig as YAML without the kubernetes client, so offline sealing stays light."""
+    import os
+    from pathlib import Path
+
+    from kseal.errors import KsealError
+    from kseal.yamlio import safe_load_all
+
+    paths = [kubeconfig] if kubeconfig else os.environ.get("KUBECONFIG", "").split(os.pathsep)
+    if not any(paths):
+        paths = [str(Path.home() / ".kube" / "config")]
+    for path in filter(None, paths):
+        try:
+            docs = safe_load_all(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, KsealError):
+            continue
+        config = docs[0] if docs and isinstance(docs[0], dict) else {}
+        name = context or config.get("current-context")
+        for entry in config.get("contexts") or []:
+            if isinstance(entry, dict) and entry.get("name") == name:
+                return str((entry.get("context") or {}).get("namespace") or "default")
+    return "default"
+
+
 def _client(target: Controller) -> Any:
     try:
         from kubernetes import config

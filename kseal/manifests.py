@@ -21,7 +21,29 @@ def load(data: bytes) -> list[Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("no secrets found. Ensure the input is valid and UTF-8 encoded") from None
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        docs = _json_stream(stripped)
+        if docs is not None:
+            return docs
     return [doc for doc in safe_load_all(text) if doc is not None]
+
+
+def _json_stream(text: str) -> list[Any] | None:
+    """Concatenated JSON values (``{...}{...}``), as kubeseal accepts; None if not JSON."""
+    import json
+
+    decoder = json.JSONDecoder()
+    docs, pos = [], 0
+    while pos < len(text):
+        try:
+            doc, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return None
+        docs.append(doc)
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return docs
 
 
 def dump_json(obj: Any) -> str:

@@ -222,6 +222,11 @@ def seal(
         return
     fmt = _format_for(output, fmt)
     out = []
+    default_ns = namespace or ""
+    if not default_ns and any(not (d.get("metadata") or {}).get("namespace") for d in secrets_in):
+        from kseal.cluster import context_namespace
+
+        default_ns = context_namespace(kubeconfig, context)
     for doc in secrets_in:
         ss = secret.seal_secret(
             doc,
@@ -229,6 +234,7 @@ def seal(
             scope=scope_value,
             name=name,
             namespace=namespace,
+            default_namespace=default_ns,
             allow_empty=allow_empty_data,
             key_fingerprint=fingerprint,
         )

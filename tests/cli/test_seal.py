@@ -284,10 +284,38 @@ def test_reseal_moves_every_file_to_the_new_key(
 
 
 def test_sealed_secrets_environment_variables(kseal: Run, pair: tuple[Path, Path]) -> None:
-    key, cert = pair
-    env = {"SEALED_SECRETS_CERT": str(cert), "SEALED_SECRETS_SCOPE": "cluster-wide",
-           "SEALED_SECRETS_FORMAT": "yaml", "SEALED_SECRETS_ALLOW_EMPTY_DATA": "true"}
+    _key, cert = pair
+    env = {
+        "SEALED_SECRETS_CERT": str(cert),
+        "SEALED_SECRETS_SCOPE": "cluster-wide",
+        "SEALED_SECRETS_FORMAT": "yaml",
+        "SEALED_SECRETS_ALLOW_EMPTY_DATA": "true",
+    }
     out = kseal("seal", input=json.dumps({**SECRET, "stringData": {}}).encode(), env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(b"---\n")
     assert b"sealedsecrets.bitnami.com/cluster-wide" in out.stdout
+
+
+def test_namespace_from_kubeconfig_and_concatenated_json(
+    kseal: Run, pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _key, cert = pair
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dev\ncontexts:\n"
+        "- name: dev\n  context: {cluster: c, user: u, namespace: team-a}\n"
+    )
+    one = {"kind": "Secret", "metadata": {"name": "a"}, "stringData": {"k": "v"}}
+    two = {
+        "kind": "Secret",
+        "metadata": {"name": "b", "namespace": "explicit"},
+        "stringData": {"k": "v"},
+    }
+    stream = (json.dumps(one) + json.dumps(two)).encode()
+    out = kseal("seal", "--cert", str(cert), "--kubeconfig", str(config), input=stream)
+    assert out.returncode == 0, out.stderr
+    docs = [
+        json.loads(chunk) for chunk in out.stdout.decode().replace("}\n{", "}\n\x00{").split("\x00")
+    ]
+    assert [d["metadata"]["namespace"] for d in docs] == ["team-a", "explicit"]
