@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kseal.cli.common import stores_for, unwrap
 from kseal.errors import ConflictError
 
 if TYPE_CHECKING:
     from kseal.sops.config import CreationRule
-    from kseal.sops.metadata import Metadata
     from kseal.sops.rules import Rules
-    from kseal.sops.stores import Store
 
 InPlace = Annotated[bool, typer.Option("-i", "--in-place", help="Write the result over FILE.")]
 Output = Annotated[str | None, typer.Option("--output", help="Write the result to this file.")]
@@ -42,18 +41,6 @@ Indent = Annotated[
 FileArg = Annotated[
     str | None, typer.Argument(metavar="FILE", help="The file (stdin when absent or '-').")
 ]
-
-
-def _stores(
-    file: str | None, override: str | None, in_type: str | None, out_type: str | None
-) -> tuple[Store, Store]:
-    from kseal.sops.stores import format_for_path, get_store
-
-    name = override or (file if file not in (None, "-") else None)
-    detected = format_for_path(name) if name else "binary"
-    in_store = get_store(in_type or detected)
-    out_store = get_store(out_type) if out_type else in_store
-    return in_store, out_store
 
 
 def _destination(file: str | None, in_place: bool, output: str | None) -> str | None:
@@ -125,7 +112,7 @@ def encrypt(
     from kseal.sops import engine
 
     destination = _destination(file, in_place, output)
-    in_store, out_store = _stores(file, filename_override, input_type, output_type)
+    in_store, out_store = stores_for(file, filename_override, input_type, output_type)
     recipients, rule_rules = _recipients_and_rules(age, file, filename_override, config)
     rules = _rules_from_flags(
         rule_rules,
@@ -218,13 +205,13 @@ def decrypt(
     from kseal.sops import engine
 
     destination = _destination(file, in_place, output)
-    in_store, out_store = _stores(file, filename_override, input_type, output_type)
+    in_store, out_store = stores_for(file, filename_override, input_type, output_type)
     data = read_input(file)
     result = engine.decrypt(
         data,
         in_store,
         out_store,
-        unwrap=_unwrap,
+        unwrap=unwrap,
         ignore_mac=ignore_mac,
         extract=extract,
         indent=indent,
@@ -232,12 +219,6 @@ def decrypt(
     write_output(destination, result, plaintext=True)
     if ignore_mac:
         sys.stderr.write("kseal: warning: the MAC was not checked (--ignore-mac)\n")
-
-
-def _unwrap(metadata: Metadata) -> bytes:
-    from kseal.identities import unwrap_data_key
-
-    return unwrap_data_key(metadata, os.environ, Path.home())
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,50 @@
+"""Helpers shared by the sops-style commands: choosing stores and unwrapping data keys.
+
+This is the stable surface other command modules build on (``exec-env``, ``diff``, ``edit``...):
+keep these signatures.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kseal.sops.engine import Decrypted
+    from kseal.sops.metadata import Metadata
+    from kseal.sops.stores import Store
+
+
+def stores_for(
+    file: str | None,
+    override: str | None = None,
+    in_type: str | None = None,
+    out_type: str | None = None,
+) -> tuple[Store, Store]:
+    """(input store, output store) for ``file``: from the flags, else from the file name."""
+    from kseal.sops.stores import format_for_path, get_store
+
+    name = override or (file if file not in (None, "-") else None)
+    detected = format_for_path(name) if name else "binary"
+    in_store = get_store(in_type or detected)
+    out_store = get_store(out_type) if out_type else in_store
+    return in_store, out_store
+
+
+def unwrap(metadata: Metadata) -> bytes:
+    """The data key of a file, from the identities this user has (raises KeyRetrievalError)."""
+    from kseal.identities import unwrap_data_key
+
+    return unwrap_data_key(metadata, os.environ, Path.home())
+
+
+def decrypt_file(
+    path: str, *, input_type: str | None = None, ignore_mac: bool = False
+) -> Decrypted:
+    """Read and decrypt ``path``: the plaintext trees, the metadata and the store's source."""
+    from kseal.fileio import read_input
+    from kseal.sops import engine
+
+    store, _ = stores_for(path, None, input_type, None)
+    return engine.decrypt_tree(read_input(path), store, unwrap=unwrap, ignore_mac=ignore_mac)
