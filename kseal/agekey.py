@@ -109,6 +109,26 @@ def parse_identities(text: str, source: str) -> list[Identity]:
     return found
 
 
+def unlock_identities(data: bytes, passphrase: str, source: str) -> list[Identity]:
+    """The identities inside a passphrase-protected (scrypt, ``age -p``) identity file, binary or
+    armored. A wrong passphrase raises without saying anything about the contents."""
+    import pyrage
+
+    try:
+        text = pyrage.passphrase.decrypt(data, passphrase)
+    except pyrage.DecryptError:
+        raise KeyMaterialError(f"{source}: incorrect passphrase") from None
+    try:
+        return parse_identities(text.decode("utf-8"), source)
+    except UnicodeDecodeError:
+        raise KeyMaterialError(f"{source}: the decrypted identity file is not text") from None
+
+
+def is_passphrase_protected(data: bytes) -> bool:
+    head = data.lstrip()[:40]
+    return head.startswith((b"age-encryption.org/", b"-----BEGIN AGE ENCRYPTED FILE"))
+
+
 def generate_identity() -> tuple[str, str]:
     """A new X25519 identity: (``AGE-SECRET-KEY-1...``, ``age1...``)."""
     import pyrage

@@ -114,6 +114,14 @@ class MetadataError(KsealError):
     exit_code = 1
 
 
+class NotEncryptedError(MetadataError):
+    """The file has no ``sops`` metadata at all."""
+
+
+class NoMatchingRuleError(ConfigError):
+    """``.sops.yaml`` has rules, but none matches the file."""
+
+
 class KeyMaterialError(KsealError):
     """A recipient or identity is malformed or unusable."""
 

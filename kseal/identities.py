@@ -11,19 +11,47 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kseal import agekey
 from kseal.errors import KeyMaterialError, KeyRetrievalError
-from kseal.sops.metadata import Metadata
+from kseal.sops import keygroups
+from kseal.sops.metadata import KeyGroup, Metadata
+
+# Asks for the passphrase of the named identity file; None when nobody can answer (no terminal).
+Passphrase = Callable[[str], "str | None"]
 
 
 @dataclass
 class Discovery:
     identities: list[agekey.Identity] = field(default_factory=list)
     report: list[str] = field(default_factory=list)
+    locked: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def unlock(self, passphrase: Passphrase | None) -> bool:
+        """Open the passphrase-protected identity files (once); True when any identity was added."""
+        added = False
+        locked, self.locked = self.locked, []
+        for label, data in locked:
+            if passphrase is None:
+                self.report.append(f"{label}: passphrase-protected, and no terminal to ask on")
+                continue
+            answer = passphrase(label)
+            if answer is None:
+                self.report.append(f"{label}: passphrase-protected, and no terminal to ask on")
+                continue
+            try:
+                identities = agekey.unlock_identities(data, answer, label)
+            except KeyMaterialError as exc:
+                self.report.append(exc.message)
+                continue
+            self.identities.extend(identities)
+            n = len(identities)
+            self.report.append(f"{label}: unlocked, {n} identit{'y' if n == 1 else 'ies'}")
+            added = added or bool(identities)
+        return added
 
 
 def _add(found: Discovery, label: str, text: str) -> None:
@@ -42,17 +70,21 @@ def _add(found: Discovery, label: str, text: str) -> None:
 
 def _read_file(found: Discovery, label: str, path: Path, *, optional: bool) -> None:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         if not optional:
             found.report.append(f"{label}: file not found")
         return
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
-        found.report.append(f"{label}: cannot read ({reason})")
+    except OSError as exc:
+        found.report.append(f"{label}: cannot read ({exc.strerror})")
         return
-    if "BEGIN AGE ENCRYPTED FILE" in text or text.startswith("age-encryption.org/"):
-        found.report.append(f"{label}: passphrase-protected identity files are not supported yet")
+    if agekey.is_passphrase_protected(raw):
+        found.locked.append((label, raw))
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        found.report.append(f"{label}: cannot read (not a text file)")
         return
     if "ENCRYPTED" in text and "OPENSSH" in text:
         found.report.append(f"{label}: encrypted SSH keys are not supported")
@@ -123,25 +155,58 @@ def recipients_from_env(env: Mapping[str, str]) -> list[str]:
     return [r.strip() for r in env.get("SOPS_AGE_RECIPIENTS", "").split(",") if r.strip()]
 
 
-def unwrap_data_key(metadata: Metadata, env: Mapping[str, str], home: Path) -> bytes:
-    """The file's data key, unwrapped by any discovered identity, or a fully explained error."""
-    if len(metadata.groups) > 1:
-        raise KeyRetrievalError(
-            f"this file uses {len(metadata.groups)} key groups (Shamir secret sharing), which "
-            "kseal cannot decrypt yet",
-            hints=["decrypt it with sops for now"],
-        )
+def unwrap_data_key(
+    metadata: Metadata,
+    env: Mapping[str, str],
+    home: Path,
+    passphrase: Passphrase | None = None,
+) -> bytes:
+    """The file's data key, unwrapped by the discovered identities, or a fully explained error.
+
+    With several key groups, each group that one of the identities can open gives a Shamir share;
+    passphrase-protected identity files are unlocked only when the plain ones are not enough.
+    """
     entries = metadata.age_keys
     found = discover(env, home, recipient=entries[0].recipient if entries else "")
-    if entries and found.identities:
-        mine = {i.public for i in found.identities if i.public}
-        ordered = sorted(entries, key=lambda e: e.recipient not in mine)
-        for entry in ordered:
-            try:
-                return agekey.unwrap_key(entry.enc, found.identities)
-            except KeyRetrievalError:
-                continue
-    raise no_identity_error(metadata, found)
+
+    def attempt() -> bytes:
+        return keygroups.open_key(metadata, lambda group: _open_group(group, found))
+
+    try:
+        return attempt()
+    except KeyRetrievalError as first:
+        if not found.locked or not found.unlock(passphrase):
+            raise _explain(metadata, found, first) from None
+    try:
+        return attempt()
+    except KeyRetrievalError as second:
+        raise _explain(metadata, found, second) from None
+
+
+def _open_group(group: KeyGroup, found: Discovery) -> bytes | str:
+    if not group.age:
+        others = ", ".join(sorted(k for k in group.other if group.other[k]))
+        return f"it has no age keys (only {others or 'nothing'})"
+    if not found.identities:
+        return "no identities found"
+    mine = {i.public for i in found.identities if i.public}
+    for entry in sorted(group.age, key=lambda e: e.recipient not in mine):
+        try:
+            return agekey.unwrap_key(entry.enc, found.identities)
+        except KeyRetrievalError:
+            continue
+    return (
+        "none of your identities opens it (recipients: "
+        + ", ".join(e.recipient for e in group.age)
+        + ")"
+    )
+
+
+def _explain(metadata: Metadata, found: Discovery, exc: KeyRetrievalError) -> KeyRetrievalError:
+    if len(metadata.groups) <= 1:
+        return no_identity_error(metadata, found)
+    base = no_identity_error(metadata, found)
+    return KeyRetrievalError(exc.message, hints=[*exc.hints, *base.hints[1:]])
 
 
 def no_identity_error(metadata: Metadata, found: Discovery) -> KeyRetrievalError:

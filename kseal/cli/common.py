@@ -33,10 +33,26 @@ def stores_for(
 
 
 def unwrap(metadata: Metadata) -> bytes:
-    """The data key of a file, from the identities this user has (raises KeyRetrievalError)."""
+    """The data key of a file, from the identities this user has (raises KeyRetrievalError).
+    Passphrase-protected identity files are unlocked by asking on the terminal, when needed."""
     from kseal.identities import unwrap_data_key
 
-    return unwrap_data_key(metadata, os.environ, Path.home())
+    return unwrap_data_key(metadata, os.environ, Path.home(), ask_passphrase)
+
+
+def ask_passphrase(label: str) -> str | None:
+    """Read a passphrase from the controlling terminal (never from stdin, which may be data)."""
+    import getpass
+
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return None
+    with open(fd, "w", encoding="utf-8", closefd=True) as tty:
+        try:
+            return getpass.getpass(f"Passphrase for the age identity file {label}: ", stream=tty)
+        except (EOFError, OSError):
+            return None
 
 
 def decrypt_file(

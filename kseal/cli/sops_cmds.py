@@ -38,8 +38,22 @@ Override = Annotated[
 Indent = Annotated[
     int | None, typer.Option("--indent", help="Indentation for YAML/JSON output.", min=0)
 ]
-FileArg = Annotated[
-    str | None, typer.Argument(metavar="FILE", help="The file (stdin when absent or '-').")
+Files = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="FILE...",
+        help="The file (stdin when absent or '-'); several files, directories or quoted globs "
+        "are processed in place (-i) with a summary.",
+        show_default=False,
+    ),
+]
+Threshold = Annotated[
+    int | None,
+    typer.Option(
+        "--shamir-secret-sharing-threshold",
+        help="Key groups needed to decrypt (default: all, or the .sops.yaml rule's).",
+        min=1,
+    ),
 ]
 
 
@@ -66,7 +80,7 @@ def _rules_from_flags(base: Rules | None, **flags: str | bool | None) -> Rules:
 
 
 def encrypt(
-    file: FileArg = None,
+    files: Files = None,
     in_place: InPlace = False,
     output: Output = None,
     input_type: InputType = None,
@@ -103,63 +117,127 @@ def encrypt(
         str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
     ] = None,
     indent: Indent = None,
+    shamir_threshold: Threshold = None,
 ) -> None:
     """Encrypt FILE for age recipients, like 'sops encrypt'."""
+    from kseal.cli import bulk
+
+    flags = {
+        "unencrypted_suffix": unencrypted_suffix,
+        "encrypted_suffix": encrypted_suffix,
+        "unencrypted_regex": unencrypted_regex,
+        "encrypted_regex": encrypted_regex,
+        "unencrypted_comment_regex": unencrypted_comment_regex,
+        "encrypted_comment_regex": encrypted_comment_regex,
+        "mac_only_encrypted": mac_only_encrypted,
+    }
+
+    def one(file: str | None, destination: str | None, many: bool) -> str:
+        return _encrypt_one(
+            file,
+            destination,
+            input_type,
+            output_type,
+            age,
+            flags,
+            filename_override,
+            config,
+            indent,
+            shamir_threshold,
+            many,
+        )
+
+    paths = files or []
+    if bulk.is_bulk(paths):
+        _bulk_checks(in_place, output, filename_override)
+        targets = bulk.expand(paths)
+        raise typer.Exit(bulk.run("encrypt", targets, lambda p: one(str(p), str(p), True)))
+    file = paths[0] if paths else None
+    one(file, _destination(file, in_place, output), False)
+
+
+def _bulk_checks(in_place: bool, output: str | None, override: str | None) -> None:
+    if output or override:
+        raise ConflictError("--output and --filename-override take a single FILE")
+    if not in_place:
+        raise ConflictError(
+            "several files are changed in place only",
+            hints=["add -i (--in-place) to process several files, a directory or a glob"],
+        )
+
+
+def _encrypt_one(
+    file: str | None,
+    destination: str | None,
+    input_type: str | None,
+    output_type: str | None,
+    age: str | None,
+    flags: dict[str, str | bool | None],
+    override: str | None,
+    config: str | None,
+    indent: int | None,
+    threshold: int | None,
+    many: bool,
+) -> str:
     from datetime import datetime
 
     from kseal import agekey
+    from kseal.cli.bulk import Skip
+    from kseal.errors import AlreadyEncryptedError, NoMatchingRuleError
     from kseal.fileio import read_input, write_output
     from kseal.sops import engine
 
-    destination = _destination(file, in_place, output)
-    in_store, out_store = stores_for(file, filename_override, input_type, output_type)
-    recipients, rule_rules = _recipients_and_rules(age, file, filename_override, config)
-    rules = _rules_from_flags(
-        rule_rules,
-        unencrypted_suffix=unencrypted_suffix,
-        encrypted_suffix=encrypted_suffix,
-        unencrypted_regex=unencrypted_regex,
-        encrypted_regex=encrypted_regex,
-        unencrypted_comment_regex=unencrypted_comment_regex,
-        encrypted_comment_regex=encrypted_comment_regex,
-        mac_only_encrypted=mac_only_encrypted,
-    )
-    for r in recipients:
-        agekey.parse_recipient(r)
+    in_store, out_store = stores_for(file, override, input_type, output_type)
+    try:
+        groups, rule_threshold, rule_rules = _recipients_and_rules(age, file, override, config)
+    except NoMatchingRuleError:
+        if many:
+            raise Skip("no .sops.yaml creation rule matches it") from None
+        raise
+    rules = _rules_from_flags(rule_rules, **flags)
+    for group in groups:
+        for r in group:
+            agekey.parse_recipient(r)
     data = read_input(file)
-    result = engine.encrypt(
-        data,
-        in_store,
-        out_store,
-        engine.EncryptOptions(recipients=recipients, rules=rules, indent=indent),
-        wrap=agekey.wrap_key,
-        random=os.urandom,
-        now=datetime.now(UTC),
+    options = engine.EncryptOptions(
+        groups=groups,
+        rules=rules,
+        indent=indent,
+        shamir_threshold=threshold if threshold is not None else rule_threshold,
     )
+    try:
+        result = engine.encrypt(
+            data,
+            in_store,
+            out_store,
+            options,
+            wrap=agekey.wrap_key,
+            random=os.urandom,
+            now=datetime.now(UTC),
+        )
+    except AlreadyEncryptedError:
+        if many:
+            raise Skip("already encrypted") from None
+        raise
     write_output(destination, result, plaintext=False)
+    return "encrypted"
 
 
 def _recipients_and_rules(
     age: str | None, file: str | None, override: str | None, config: str | None
-) -> tuple[list[str], Rules | None]:
+) -> tuple[list[list[str]], int, Rules | None]:
+    """(key groups of age recipients, Shamir threshold, selection rules) for a new file."""
     from kseal.identities import recipients_from_env
 
     if age:
-        return [r.strip() for r in age.split(",") if r.strip()], None
+        return [[r.strip() for r in age.split(",") if r.strip()]], 0, None
     env_recipients = recipients_from_env(os.environ)
     if env_recipients:
-        return env_recipients, None
+        return [env_recipients], 0, None
     rule = _creation_rule(file, override, config)
     if rule is None:
-        return [], None
-    if rule.key_groups:
-        from kseal.errors import ConfigError
-
-        raise ConfigError(
-            "this creation rule uses key_groups, which kseal cannot write yet",
-            hints=["use a flat 'age:' list in the rule, or encrypt this file with sops"],
-        )
-    return list(rule.age), rule.rules
+        return [[]], 0, None
+    return rule.groups(), rule.shamir_threshold, rule.rules
 
 
 def _creation_rule(
@@ -185,7 +263,7 @@ def _creation_rule(
 
 
 def decrypt(
-    file: FileArg = None,
+    files: Files = None,
     in_place: InPlace = False,
     output: Output = None,
     input_type: InputType = None,
@@ -201,24 +279,72 @@ def decrypt(
     indent: Indent = None,
 ) -> None:
     """Decrypt FILE with your age identities, like 'sops decrypt'."""
+    from kseal.cli import bulk
+
+    paths = files or []
+    if bulk.is_bulk(paths):
+        _bulk_checks(in_place, output, filename_override)
+        if extract:
+            raise ConflictError("--extract takes a single FILE")
+        targets = bulk.expand(paths)
+        code = bulk.run(
+            "decrypt",
+            targets,
+            lambda p: _decrypt_one(
+                str(p), str(p), input_type, output_type, None, ignore_mac, None, indent, True
+            ),
+        )
+        raise typer.Exit(code)
+    file = paths[0] if paths else None
+    _decrypt_one(
+        file,
+        _destination(file, in_place, output),
+        input_type,
+        output_type,
+        extract,
+        ignore_mac,
+        filename_override,
+        indent,
+        False,
+    )
+    if ignore_mac:
+        sys.stderr.write("kseal: warning: the MAC was not checked (--ignore-mac)\n")
+
+
+def _decrypt_one(
+    file: str | None,
+    destination: str | None,
+    input_type: str | None,
+    output_type: str | None,
+    extract: str | None,
+    ignore_mac: bool,
+    override: str | None,
+    indent: int | None,
+    many: bool,
+) -> str:
+    from kseal.cli.bulk import Skip
+    from kseal.errors import NotEncryptedError
     from kseal.fileio import read_input, write_output
     from kseal.sops import engine
 
-    destination = _destination(file, in_place, output)
-    in_store, out_store = stores_for(file, filename_override, input_type, output_type)
+    in_store, out_store = stores_for(file, override, input_type, output_type)
     data = read_input(file)
-    result = engine.decrypt(
-        data,
-        in_store,
-        out_store,
-        unwrap=unwrap,
-        ignore_mac=ignore_mac,
-        extract=extract,
-        indent=indent,
-    )
+    try:
+        result = engine.decrypt(
+            data,
+            in_store,
+            out_store,
+            unwrap=unwrap,
+            ignore_mac=ignore_mac,
+            extract=extract,
+            indent=indent,
+        )
+    except NotEncryptedError:
+        if many:
+            raise Skip("not encrypted") from None
+        raise
     write_output(destination, result, plaintext=True)
-    if ignore_mac:
-        sys.stderr.write("kseal: warning: the MAC was not checked (--ignore-mac)\n")
+    return "decrypted"
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kseal.errors import ConfigError
+from kseal.errors import ConfigError, NoMatchingRuleError
 from kseal.sops.rules import RULE_NAMES, Rules
 from kseal.yamlio import safe_load_all
 
@@ -45,6 +45,11 @@ def misnamed_config(start: Path) -> Path | None:
     return None
 
 
+# Key sources sops can name in a rule that kseal cannot wrap a data key for.
+FOREIGN_SOURCES = ("pgp", "kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri",
+                   "hc_vault")
+
+
 @dataclass
 class CreationRule:
     path_regex: str = ""
@@ -52,9 +57,50 @@ class CreationRule:
     key_groups: list[dict[str, Any]] = field(default_factory=list)
     shamir_threshold: int = 0
     rules: Rules = field(default_factory=Rules)
+    foreign: list[str] = field(default_factory=list)
+    where: str = ".sops.yaml"
 
     def matches(self, relative: str) -> bool:
         return not self.path_regex or re.search(self.path_regex, relative) is not None
+
+    def groups(self) -> list[list[str]]:
+        """The age recipients of each key group the rule asks for (one group without
+        ``key_groups``). Raises when the rule names keys kseal cannot use: dropping them silently
+        would lock their holders out."""
+        if self.foreign:
+            raise _foreign(self.where, self.foreign)
+        if not self.key_groups:
+            return [list(self.age)] if self.age else []
+        return [
+            _group_recipients(g, f"{self.where}: key group {i + 1}")
+            for i, g in enumerate(self.key_groups)
+        ]
+
+
+def _group_recipients(raw: dict[str, Any], where: str) -> list[str]:
+    foreign = [name for name in FOREIGN_SOURCES if raw.get(name)]
+    if foreign:
+        raise _foreign(where, foreign)
+    out = _keys(raw.get("age"), "age", where)
+    merged = raw.get("merge") or []
+    if not isinstance(merged, list) or not all(isinstance(m, dict) for m in merged):
+        raise ConfigError(f"{where}: 'merge' must be a list of key groups")
+    for m in merged:
+        out.extend(_group_recipients(m, where))
+    if not out:
+        raise ConfigError(f"{where}: the key group has no age keys")
+    return out
+
+
+def _foreign(where: str, names: list[str]) -> ConfigError:
+    return ConfigError(
+        f"{where}: uses {', '.join(names)} keys, which kseal cannot encrypt for",
+        hints=[
+            "kseal wraps data keys for age recipients only; dropping the other keys would lock "
+            "their holders out",
+            "use sops for files that need these keys, or move the rule to age",
+        ],
+    )
 
 
 @dataclass
@@ -75,7 +121,7 @@ class Config:
         for rule in self.creation_rules:
             if rule.matches(relative):
                 return rule
-        raise ConfigError(
+        raise NoMatchingRuleError(
             f"no matching creation rule in {self.path} for {relative}",
             hints=[
                 "rules' path_regex: " + ", ".join(repr(r.path_regex) for r in self.creation_rules),
@@ -123,6 +169,8 @@ def _rule(raw: object, where: str) -> CreationRule:
         key_groups=groups,
         shamir_threshold=threshold,
         rules=Rules(**chosen, mac_only_encrypted=bool(raw.get("mac_only_encrypted"))),
+        foreign=[name for name in FOREIGN_SOURCES if raw.get(name)],
+        where=where,
     )
 
 

@@ -8,7 +8,7 @@ encrypted under the data key with the ``lastmodified`` string as AAD. Trees are 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from kseal.errors import DecryptError, MacError
 from kseal.sops.codec import Cipher, is_encrypted_value, to_bytes
@@ -19,7 +19,9 @@ from kseal.sops.tree import Branch, Comment, Scalar, leaves
 MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
 
 IvSource = Callable[[], bytes]
-Stash = Mapping[tuple[tuple[str, ...], bytes], str]
+# (path, value kind, plaintext) -> the ciphertexts that value had, used at most once each.
+StashKey = tuple[tuple[str, ...], str, bytes]
+Stash = dict[StashKey, list[str]]
 
 
 def _new_hash(rules: Rules) -> hashlib._Hash:
@@ -39,8 +41,10 @@ def encrypt_docs(
 ) -> str:
     """Encrypt the selected leaves of ``docs`` in place and return the MAC (hex).
 
-    ``stash`` maps (path, plaintext bytes) to a previous ciphertext: a value that did not change
-    keeps its old ciphertext, so diffs show only real changes.
+    ``stash`` (filled by :func:`decrypt_docs` under the same key) maps (path, kind, plaintext)
+    to previous ciphertexts: a value that did not change keeps its old ciphertext, so diffs show
+    only real changes. Each old ciphertext is used at most once, so two equal values never share
+    a ciphertext unless they already did. Only pass a stash made under the same data key.
     """
     cipher = Cipher(key)
     selector = Selector(rules)
@@ -61,7 +65,8 @@ def encrypt_docs(
             if not plain and kind in ("str", "comment"):
                 enc = ""
             else:
-                previous = stash.get((leaf.path, plain)) if stash else None
+                olds = stash.get((leaf.path, kind, plain)) if stash else None
+                previous = olds.pop(0) if olds else None
                 enc = (
                     previous
                     if previous is not None
@@ -76,11 +81,11 @@ def decrypt_docs(
     key: bytes,
     rules: Rules,
     *,
-    stash: dict[tuple[tuple[str, ...], bytes], str] | None = None,
+    stash: Stash | None = None,
 ) -> str:
     """Decrypt the selected leaves of ``docs`` in place and return the MAC of the plaintext (hex).
 
-    With ``stash`` given, records (path, plaintext bytes) -> ciphertext for later re-encryption.
+    With ``stash`` given, records (path, kind, plaintext) -> ciphertexts for re-encryption.
     """
     cipher = Cipher(key)
     selector = Selector(rules)
@@ -95,7 +100,10 @@ def decrypt_docs(
             if selected:
                 aad = ":".join(leaf.path) + ":"
                 if isinstance(value, Comment):
+                    enc = value.text
                     value = _decrypt_comment(cipher, value, aad)
+                    if stash is not None and enc != value.text:
+                        _remember(stash, leaf.path, value, enc)
                 elif isinstance(value, str):
                     enc = value
                     try:
@@ -103,7 +111,7 @@ def decrypt_docs(
                     except DecryptError as exc:
                         raise DecryptError(f"{exc.message} at {_where(leaf.path)}") from None
                     if stash is not None and enc:
-                        stash[(leaf.path, to_bytes(value)[0])] = enc
+                        _remember(stash, leaf.path, value, enc)
                 else:
                     raise DecryptError(
                         f"value at {_where(leaf.path)} should be encrypted but is a "
@@ -113,6 +121,11 @@ def decrypt_docs(
             if not is_comment and (selected or not rules.mac_only_encrypted):
                 h.update(to_bytes(value)[0])
     return h.hexdigest().upper()
+
+
+def _remember(stash: Stash, path: tuple[str, ...], value: Scalar, enc: str) -> None:
+    plain, kind = to_bytes(value)
+    stash.setdefault((path, kind, plain), []).append(enc)
 
 
 def _decrypt_comment(cipher: Cipher, comment: Comment, aad: str) -> Comment:

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from kseal.errors import AlreadyEncryptedError, KsealError, MetadataError, TreePathError
-from kseal.sops.document import check_mac, decrypt_docs, encrypt_docs, encrypt_mac
+from kseal.errors import AlreadyEncryptedError, KsealError, NotEncryptedError, TreePathError
+from kseal.sops import keygroups
+from kseal.sops.document import Stash, check_mac, decrypt_docs, encrypt_docs, encrypt_mac
 from kseal.sops.gofmt import utc_now_rfc3339
-from kseal.sops.metadata import AgeKey, KeyGroup, Metadata, from_plain
+from kseal.sops.metadata import Metadata, from_plain
 from kseal.sops.rules import Rules
 from kseal.sops.stores import Store
 from kseal.sops.tree import Branch, Comment, Value
@@ -26,9 +27,18 @@ Unwrap = Callable[[Metadata], bytes]
 
 @dataclass
 class EncryptOptions:
-    recipients: Sequence[str]
+    """``recipients`` is one key group; ``groups`` (when given) replaces it with several."""
+
+    recipients: Sequence[str] = ()
     rules: Rules = field(default_factory=Rules)
     indent: int | None = None
+    groups: Sequence[Sequence[str]] = ()
+    shamir_threshold: int = 0
+
+    def key_groups(self) -> list[list[str]]:
+        if self.groups:
+            return [list(g) for g in self.groups]
+        return [list(self.recipients)]
 
 
 def encrypt(
@@ -47,7 +57,8 @@ def encrypt(
             "the file is already encrypted (it has sops metadata)",
             hints=["use 'kseal decrypt' first, or 'kseal rotate' to change its keys"],
         )
-    if not options.recipients:
+    groups = options.key_groups()
+    if not all(groups):
         raise KsealError(
             "no recipients to encrypt for",
             hints=[
@@ -61,9 +72,12 @@ def encrypt(
     key = random(32)
     mac = encrypt_docs(loaded.docs, key, rules, lambda: random(32))
     lastmodified = utc_now_rfc3339(now)
-    group = KeyGroup(age=[AgeKey(r, wrap(key, r)) for r in options.recipients])
+    key_groups, threshold = keygroups.seal(
+        key, groups, options.shamir_threshold, wrap=wrap, random=random
+    )
     metadata = Metadata(
-        groups=[group],
+        groups=key_groups,
+        shamir_threshold=threshold,
         lastmodified=lastmodified,
         mac=encrypt_mac(mac, key, lastmodified, random(32)),
         rules=rules,
@@ -77,21 +91,24 @@ class Decrypted:
     docs: list[Branch]
     metadata: Metadata
     source: object | None
+    key: bytes = b""
+    stash: Stash = field(default_factory=dict)
 
 
 def decrypt_tree(data: bytes, store: Store, *, unwrap: Unwrap, ignore_mac: bool) -> Decrypted:
     loaded = store.load(data)
     if loaded.metadata is None:
-        raise MetadataError(
+        raise NotEncryptedError(
             "sops metadata not found: the file is not encrypted",
             hints=["'kseal filestatus FILE' tells whether a file is encrypted"],
         )
     metadata = from_plain(loaded.metadata)
     key = unwrap(metadata)
-    mac = decrypt_docs(loaded.docs, key, metadata.rules)
+    stash: Stash = {}
+    mac = decrypt_docs(loaded.docs, key, metadata.rules, stash=stash)
     if not ignore_mac:
         check_mac(metadata.mac, mac, key, metadata.lastmodified)
-    return Decrypted(loaded.docs, metadata, loaded.source)
+    return Decrypted(loaded.docs, metadata, loaded.source, key, stash)
 
 
 def decrypt(
