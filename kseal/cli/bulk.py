@@ -81,10 +81,13 @@ def expand(paths: Iterable[str]) -> list[Path]:
     return out
 
 
-def run(verb: str, files: list[Path], action: Callable[[Path], str]) -> int:
+def run(
+    verb: str, files: list[Path], action: Callable[[Path], str], *, interactive: bool = False
+) -> int:
+    """Run ``action`` on each file; ``interactive`` actions prompt, so no progress bar."""
     outcomes: list[Outcome] = []
     tty = sys.stderr.isatty()
-    progress = _progress(verb, len(files)) if tty and len(files) > 1 else None
+    progress = _progress(verb, len(files)) if tty and len(files) > 1 and not interactive else None
     try:
         for path in files:
             outcomes.append(_one(path, action))

@@ -42,9 +42,12 @@ def _root(
 
 
 def _register() -> None:
-    from kseal.cli import keygen, reseal, seal, sops_cmds
+    from kseal.cli import edit, keygen, keys_cmds, reseal, seal, sops_cmds, tree_cmds
 
     sops_cmds.register(app)
+    edit.register(app)
+    keys_cmds.register(app)
+    tree_cmds.register(app)
     keygen.register(app)
     seal.register(app)
     reseal.register(app)

@@ -189,7 +189,7 @@ def _encrypt_one(
 
     in_store, out_store = stores_for(file, override, input_type, output_type)
     try:
-        groups, rule_threshold, rule_rules = _recipients_and_rules(age, file, override, config)
+        groups, rule_threshold, rule_rules = recipients_and_rules(age, file, override, config)
     except NoMatchingRuleError:
         if many:
             raise Skip("no .sops.yaml creation rule matches it") from None
@@ -223,7 +223,7 @@ def _encrypt_one(
     return "encrypted"
 
 
-def _recipients_and_rules(
+def recipients_and_rules(
     age: str | None, file: str | None, override: str | None, config: str | None
 ) -> tuple[list[list[str]], int, Rules | None]:
     """(key groups of age recipients, Shamir threshold, selection rules) for a new file."""
@@ -234,13 +234,13 @@ def _recipients_and_rules(
     env_recipients = recipients_from_env(os.environ)
     if env_recipients:
         return [env_recipients], 0, None
-    rule = _creation_rule(file, override, config)
+    rule = creation_rule(file, override, config)
     if rule is None:
         return [[]], 0, None
     return rule.groups(), rule.shamir_threshold, rule.rules
 
 
-def _creation_rule(
+def creation_rule(
     file: str | None, override: str | None, config: str | None
 ) -> CreationRule | None:
     from kseal.fileio import read_input

@@ -86,7 +86,7 @@ def rotate(
     metadata.groups, metadata.shamir_threshold = keygroups.seal(
         key, groups, metadata.shamir_threshold, wrap=wrap, random=random
     )
-    return reencrypt(dec, store, key, random=random, now=now)
+    return reencrypt(dec, store, key, random=random, now=now, source=dec.source)
 
 
 @dataclass

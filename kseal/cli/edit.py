@@ -1,0 +1,153 @@
+"""``kseal edit``: decrypt into a private temporary file, open an editor, re-encrypt on save.
+
+The plaintext lives only in a 0600 file inside a fresh 0700 directory on a RAM-backed file system
+when there is one (``$XDG_RUNTIME_DIR``, ``/dev/shm``); it is overwritten and removed whatever
+happens (success, no change, invalid input, editor failure, Ctrl-C, SIGTERM/SIGHUP). Values that
+did not change keep their ciphertext, so the Git diff shows only the edit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kseal.cli.common import stores_for
+from kseal.errors import KsealError
+
+NOT_MODIFIED = 200  # sops: FileHasNotBeenModified
+
+TEMPLATES = {
+    "yaml": "# A new file: kseal encrypts every value when you save and quit.\n"
+    "hello: Welcome to kseal! Replace these lines with your secrets.\n"
+    "example_key: example_value\n",
+    "json": '{\n\t"hello": "Welcome to kseal! Replace these lines with your secrets.",\n'
+    '\t"example_key": "example_value"\n}\n',
+    "dotenv": "hello=Welcome to kseal! Replace these lines with your secrets.\n"
+    "example_key=example_value\n",
+    "ini": "[section]\nhello = Welcome to kseal! Replace these lines with your secrets.\n"
+    "example_key = example_value\n",
+    "binary": "Welcome to kseal! Replace this text with your secret.\n",
+}
+
+
+def private_dir() -> str:
+    """A new 0700 directory, on a RAM-backed file system when one is available."""
+    for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):  # noqa: S108 - mkdtemp inside
+        if base and os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
+            with contextlib.suppress(OSError):
+                return tempfile.mkdtemp(prefix="kseal-", dir=base)
+    return tempfile.mkdtemp(prefix="kseal-")
+
+
+@contextlib.contextmanager
+def plaintext_file(name: str, data: bytes) -> Iterator[Path]:
+    """A 0600 file holding ``data``; overwritten and removed on exit, even on signals."""
+    directory = private_dir()
+    path = Path(directory) / name
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        for s in previous:
+            signal.signal(s, stop)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        yield path
+    finally:
+        _scrub(path)
+        shutil.rmtree(directory, ignore_errors=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _scrub(path: Path) -> None:
+    """Overwrite the file in place before unlinking it (best effort; editors may have renamed)."""
+    with contextlib.suppress(OSError):
+        size = path.stat().st_size
+        with open(path, "r+b") as fh:
+            fh.write(b"\0" * size)
+            fh.flush()
+            os.fsync(fh.fileno())
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def editor_command() -> list[str]:
+    for var in ("SOPS_EDITOR", "EDITOR"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            try:
+                return shlex.split(value)
+            except ValueError:
+                raise KsealError(f"cannot parse ${var}") from None
+    for name in ("vim", "nano", "vi"):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    raise KsealError("no editor found", hints=["set $EDITOR (or $SOPS_EDITOR)"])
+
+
+def run_editor(path: Path) -> None:
+    argv = [*editor_command(), str(path)]
+    try:
+        code = subprocess.run(argv, check=False).returncode
+    except OSError as exc:
+        raise KsealError(f"cannot run the editor {argv[0]!r}: {exc.strerror}") from None
+    if code != 0:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        raise KsealError(f"the editor {how}; the file was not changed")
+
+
+def ask_to_retry(error: KsealError) -> bool:
+    sys.stderr.write(f"kseal: error: {error.message}\n")
+    for hint in error.hints:
+        sys.stderr.write(f"kseal: hint: {hint}\n")
+    sys.stderr.write("Press Enter to return to the editor, or Ctrl+C to give up: ")
+    sys.stderr.flush()
+    return sys.stdin.readline() != ""
+
+
+def edit(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The file (created if absent).")],
+    input_type: Annotated[
+        str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
+    ] = None,
+    age: Annotated[
+        str | None, typer.Option("-a", "--age", help="Recipients for a new file (comma-separated).")
+    ] = None,
+    ignore_mac: Annotated[
+        bool, typer.Option("--ignore-mac", help="Skip the integrity check (dangerous).")
+    ] = False,
+    config: Annotated[
+        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
+    ] = None,
+) -> None:
+    """Edit an encrypted FILE in $SOPS_EDITOR/$EDITOR, like 'sops edit'."""
+    from kseal.cli.edit_flow import edit_existing, edit_new
+
+    store, _ = stores_for(file, None, input_type, None)
+    if Path(file).exists():
+        changed = edit_existing(file, store, ignore_mac=ignore_mac)
+    else:
+        changed = edit_new(file, store, age=age, config=config, template=TEMPLATES[store.name])
+    if not changed:
+        sys.stderr.write("kseal: the file has not changed; nothing written\n")
+        raise typer.Exit(NOT_MODIFIED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("edit")(edit)

@@ -1,0 +1,198 @@
+"""``kseal set``, ``kseal unset`` and ``kseal filestatus``: one value at a time, in place."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kseal.cli.common import stores_for
+from kseal.errors import ConflictError, InputError
+
+if TYPE_CHECKING:
+    from kseal.sops.engine import Decrypted
+    from kseal.sops.stores import Store
+    from kseal.sops.tree import Value
+
+FileArg = Annotated[str, typer.Argument(metavar="FILE", help="An encrypted file.")]
+PathArg = Annotated[
+    str, typer.Argument(metavar="PATH", help='Where, e.g. \'["data"]["password"]\'.')
+]
+Idempotent = Annotated[
+    bool, typer.Option("--idempotent", help="Do not rewrite the file when nothing changes.")
+]
+InputType = Annotated[
+    str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
+]
+
+
+def set_(
+    file: FileArg,
+    path: PathArg,
+    value: Annotated[
+        str | None,
+        typer.Argument(metavar="VALUE", help="The new value as JSON (a string is '\"text\"')."),
+    ] = None,
+    value_file: Annotated[
+        bool,
+        typer.Option("--value-file", help="VALUE is a file to read the value from (as sops)."),
+    ] = False,
+    value_stdin: Annotated[
+        bool, typer.Option("--value-stdin", help="Read the value from stdin.")
+    ] = False,
+    string: Annotated[
+        bool, typer.Option("--string", help="Take the value as a plain string, not JSON.")
+    ] = False,
+    idempotent: Idempotent = False,
+    input_type: InputType = None,
+) -> None:
+    """Set one value of FILE in place, like 'sops set'; unchanged values keep their ciphertext."""
+    from kseal.sops.engine import parse_path
+    from kseal.sops.tree import Branch
+    from kseal.sops.workflows import set_path
+
+    steps = parse_path(path)
+    new = _parse_value(_read_value(value, value_file, value_stdin), string)
+    dec, store = _open(file, input_type)
+    doc: Value = dec.docs[0] if dec.docs else Branch()
+    if idempotent and _current(doc, steps) == _plain(new):
+        sys.stderr.write("kseal: the value is already set; the file is unchanged\n")
+        return
+    result = set_path(doc, steps, new)
+    if not isinstance(result, Branch):
+        raise InputError("the top level of a document must stay a mapping")
+    _save(file, dec, store)
+
+
+def _read_value(value: str | None, value_file: bool, value_stdin: bool) -> bytes:
+    from kseal.fileio import read_input
+
+    if value_file and value_stdin:
+        raise ConflictError("--value-file and --value-stdin cannot be used together")
+    if value_stdin:
+        if value is not None:
+            raise ConflictError("with --value-stdin, give no VALUE argument")
+        return sys.stdin.buffer.read()
+    if value is None:
+        raise ConflictError(
+            "no value given", hints=["pass VALUE, --value-file FILE-as-VALUE or --value-stdin"]
+        )
+    if value_file:
+        return read_input(value)
+    return value.encode("utf-8", "surrogateescape")
+
+
+def _parse_value(data: bytes, string: bool) -> Value:
+    from kseal.sops.stores.json_store import loads
+
+    if string:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the value is not UTF-8 text") from None
+    try:
+        value: Value = loads(data)
+    except InputError as exc:
+        raise InputError(
+            f"the value must be JSON ({exc.message})",
+            hints=["a string needs JSON quotes: '\"text\"', or pass --string"],
+        ) from None
+    return value
+
+
+def _current(doc: Value, steps: list[str | int]) -> object:
+    from kseal.errors import TreePathError
+    from kseal.sops.engine import lookup
+    from kseal.sops.tree import Branch
+
+    if not isinstance(doc, Branch):
+        return None
+    try:
+        return _plain(lookup(doc, steps))
+    except TreePathError:
+        return _MISSING
+
+
+_MISSING = object()
+
+
+def _plain(value: Value) -> object:
+    from kseal.sops.tree import to_plain
+
+    return to_plain(value)
+
+
+def _open(file: str, input_type: str | None) -> tuple[Decrypted, Store]:
+    from kseal.cli.common import decrypt_file
+
+    store, _ = stores_for(file, None, input_type, None)
+    if store.name == "binary":
+        raise InputError(f"{file}: set and unset need a structured file (yaml, json, dotenv, ini)")
+    return decrypt_file(file, input_type=input_type), store
+
+
+def _save(file: str, dec: Decrypted, store: Store) -> None:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from kseal.fileio import write_atomic
+    from kseal.sops.workflows import reencrypt
+
+    out = reencrypt(
+        dec,
+        store,
+        dec.key,
+        random=os.urandom,
+        now=datetime.now(UTC),
+        stash=dec.stash,
+        source=dec.source,
+    )
+    write_atomic(Path(file), out, plaintext=False)
+
+
+def unset(
+    file: FileArg,
+    path: PathArg,
+    idempotent: Annotated[
+        bool, typer.Option("--idempotent", help="Succeed without change when PATH is absent.")
+    ] = False,
+    input_type: InputType = None,
+) -> None:
+    """Remove one key or list item from FILE in place, like 'sops unset'."""
+    from kseal.errors import TreePathError
+    from kseal.sops.engine import parse_path
+    from kseal.sops.workflows import unset_path
+
+    steps = parse_path(path)
+    dec, store = _open(file, input_type)
+    try:
+        if not dec.docs:
+            raise TreePathError(f"component [{steps[0]!r}] not found")
+        unset_path(dec.docs[0], steps)
+    except TreePathError:
+        if idempotent:
+            sys.stderr.write("kseal: the path is absent; the file is unchanged\n")
+            return
+        raise
+    _save(file, dec, store)
+
+
+def filestatus(file: FileArg, input_type: InputType = None) -> None:
+    """Print {"encrypted":true} or {"encrypted":false} for FILE, like 'sops filestatus'."""
+    from kseal.fileio import read_input
+
+    store, _ = stores_for(file, None, input_type, None)
+    data = read_input(file)
+    try:
+        encrypted = store.load(data).metadata is not None
+    except InputError:
+        encrypted = False
+    sys.stdout.write('{"encrypted":%s}\n' % ("true" if encrypted else "false"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("set")(set_)
+    app.command("unset")(unset)
+    app.command("filestatus")(filestatus)
