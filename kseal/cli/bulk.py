@@ -139,13 +139,15 @@ def _summary(verb: str, outcomes: list[Outcome], tty: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=totals, title_justify="left")
+    table = Table()
     table.add_column("file")
     table.add_column("result")
     for o in outcomes:
         style = "green" if o.ok and not o.status.startswith("skipped") else "yellow"
         table.add_row(o.path, o.status, style=style if o.ok else "red")
-    Console(stderr=True).print(table)
+    console = Console(stderr=True, highlight=False)
+    console.print(table)
+    console.print(totals)
     for o in outcomes:
         if not o.ok:
             for hint in o.hints:

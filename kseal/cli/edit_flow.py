@@ -80,15 +80,10 @@ def edit_new(
         groups=groups, rules=rules or Rules(), shamir_threshold=threshold
     )
     if not all(groups):
-        engine.encrypt(
-            b"",
-            store,
-            store,
-            options,
-            wrap=agekey.wrap_key,
-            random=os.urandom,
-            now=datetime.now(UTC),
-        )  # raises the "no recipients" error
+        raise KsealError(
+            "a new file needs recipients",
+            hints=["pass --age age1..., set SOPS_AGE_RECIPIENTS, or add a .sops.yaml rule"],
+        )
     result = _edit_loop(Path(file).name, store, template.encode())
     if result is None:
         return False
