@@ -79,3 +79,35 @@ def test_config_without_rules_is_absent(tmp_path: Path) -> None:
     assert (
         load_config("stores: {}\n", tmp_path / ".sops.yaml").rule_for(tmp_path / "x.yaml") is None
     )
+
+
+def test_key_groups_with_merge_and_foreign_keys(tmp_path: Path) -> None:
+    from kseal.errors import ConfigError
+    from kseal.sops.config import load_config
+
+    text = (
+        "creation_rules:\n"
+        "  - path_regex: groups\n"
+        "    shamir_threshold: 2\n"
+        "    key_groups:\n"
+        "      - age: [age1a, age1b]\n"
+        "      - merge:\n"
+        "          - age: [age1c]\n"
+        "          - age: age1d\n"
+        "  - path_regex: pgp\n"
+        "    key_groups:\n"
+        "      - age: [age1a]\n"
+        "        pgp: [FINGERPRINT]\n"
+        "  - path_regex: flatpgp\n"
+        "    age: age1a\n"
+        "    pgp: FINGERPRINT\n"
+    )
+    cfg = load_config(text, tmp_path / ".sops.yaml")
+    rule = cfg.rule_for(tmp_path / "groups.yaml")
+    assert rule is not None and rule.groups() == [["age1a", "age1b"], ["age1c", "age1d"]]
+    assert rule.shamir_threshold == 2
+    for name in ("pgp.yaml", "flatpgp.yaml"):
+        rule = cfg.rule_for(tmp_path / name)
+        assert rule is not None
+        with pytest.raises(ConfigError, match="pgp keys, which kseal cannot encrypt for"):
+            rule.groups()
