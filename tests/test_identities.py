@@ -146,3 +146,41 @@ def test_key_file_format_matches_age_keygen() -> None:
         secret, public, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     )
     assert text == f"# created: 2026-01-02T03:04:05Z\n# public key: {public}\n{secret}\n"
+
+
+def _locked(tmp_path: Path, passphrase: str) -> Path:
+    import pyrage  # noqa: TID251 - test setup: a passphrase file as age -p writes it
+
+    path = tmp_path / "keys.age"
+    path.write_bytes(pyrage.passphrase.encrypt(f"{MOCK_IDENTITY}\n".encode(), passphrase))
+    return path
+
+
+def test_passphrase_protected_file_is_unlocked_only_when_needed(tmp_path: Path) -> None:
+    locked = _locked(tmp_path, "s3cret")
+    asked: list[str] = []
+
+    def ask(label: str) -> str:
+        asked.append(label)
+        return "s3cret"
+
+    env = {"SOPS_AGE_KEY_FILE": str(locked)}
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path, ask) == DATA_KEY
+    assert asked == [f"SOPS_AGE_KEY_FILE={locked}"]
+    # a plain identity that works means no prompt at all
+    asked.clear()
+    env["SOPS_AGE_KEY"] = MOCK_IDENTITY
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path, ask) == DATA_KEY
+    assert asked == []
+
+
+def test_passphrase_wrong_or_unavailable(tmp_path: Path) -> None:
+    locked = _locked(tmp_path, "s3cret")
+    env = {"SOPS_AGE_KEY_FILE": str(locked)}
+    with pytest.raises(KeyRetrievalError) as exc:
+        identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path, lambda _: "wrong")
+    assert any("incorrect passphrase" in h for h in exc.value.hints)
+    with pytest.raises(KeyRetrievalError) as exc:
+        identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path, lambda _: None)
+    assert any("no terminal to ask on" in h for h in exc.value.hints)
+    assert not any(MOCK_IDENTITY in h for h in exc.value.hints)
