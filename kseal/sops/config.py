@@ -46,8 +46,15 @@ def misnamed_config(start: Path) -> Path | None:
 
 
 # Key sources sops can name in a rule that kseal cannot wrap a data key for.
-FOREIGN_SOURCES = ("pgp", "kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri",
-                   "hc_vault")
+FOREIGN_SOURCES = (
+    "pgp",
+    "kms",
+    "gcp_kms",
+    "hckms",
+    "azure_keyvault",
+    "hc_vault_transit_uri",
+    "hc_vault",
+)
 
 
 @dataclass
