@@ -9,7 +9,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "cli.md"
-COMMANDS = ["", "encrypt", "decrypt", "keygen", "seal", "unseal", "reseal", "cert", "keys", "keys generate"]
+COMMANDS = [
+    "", "encrypt", "decrypt", "edit", "set", "unset", "filestatus", "rotate", "updatekeys",
+    "exec-env", "exec-file", "diff", "git-setup", "keygen",
+    "seal", "unseal", "reseal", "cert", "keys", "keys generate",
+]
 
 HEADER = """# kseal CLI reference
 
@@ -32,12 +36,18 @@ kseal uses sops's exit codes for the situations sops defines, so scripts keep wo
 | 23 | a value could not be encrypted |
 | 25 | a value is malformed or failed authentication (tampered, or moved to another path) |
 | 51 | the MAC is missing, cannot be decrypted, or does not match |
-| 91 | invalid `--extract` path, or it names nothing |
+| 91 | invalid `--extract`/`set`/`unset` path, or it names nothing |
 | 92 | the input holds no document |
 | 100 | the named file does not exist |
 | 128 | no identity could decrypt the data key (the hints list what was tried) |
-| 130 | interrupted |
+| 130 | interrupted (143 for SIGTERM, 129 for SIGHUP during `edit`) |
+| 200 | `edit`: the file was not changed, nothing written |
 | 203 | the file is already encrypted |
+
+In bulk mode (several files, a directory or a glob), the exit status is 0 when no file failed,
+else the exit code of the first file that failed. `exec-env` and `exec-file` exit with the
+command's status (128 + N when it was killed by signal N). `diff A B` exits 0 when the decrypted
+files are the same and 1 when they differ, like `diff`.
 """
 
 
