@@ -254,3 +254,47 @@ def test_passphrase_identity_file_from_age(tmp_path: Path, keys: Keys, armor: bo
     result = _kseal(tmp_path, {"SOPS_AGE_KEY_FILE": str(locked)}, "decrypt", str(enc))
     assert result.returncode == 128
     assert b"passphrase-protected, and no terminal" in result.stderr
+
+
+FLAT = {
+    ".json": f'{{\n\t"token": "{SENTINEL}",\n\t"n": 3,\n\t"nested": {{"a": "b"}}\n}}\n',
+    ".env": f"TOKEN={SENTINEL}\n# a comment\nN=3\n",
+    ".ini": f"[main]\ntoken = {SENTINEL}\nn = 3\n",
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(FLAT))
+def test_other_formats_set_rotate_edit(tmp_path: Path, keys: Keys, suffix: str) -> None:
+    plain = tmp_path / f"plain{suffix}"
+    plain.write_text(FLAT[suffix])
+    enc = tmp_path / f"enc{suffix}"
+    enc.write_bytes(_ok(_sops(tmp_path, {}, "encrypt", "--age", keys.publics[0], str(plain))))
+    env0 = {"SOPS_AGE_KEY_FILE": str(keys.files[0])}
+    path = '["main"]["extra"]' if suffix == ".ini" else '["EXTRA"]'
+    _ok(_kseal(tmp_path, env0, "set", str(enc), path, '"added"'))
+    _ok(_kseal(tmp_path, env0, "rotate", "-i", str(enc)))
+    editor = tmp_path / "ed.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/3/4/" "$1"\n')
+    editor.chmod(0o755)
+    _ok(_kseal(tmp_path, {**env0, "EDITOR": str(editor)}, "edit", str(enc)))
+    ours = _ok(_kseal(tmp_path, env0, "decrypt", str(enc)))
+    theirs = _ok(_sops(tmp_path, env0, "decrypt", str(enc)))
+    assert ours == theirs
+    assert SENTINEL.encode() in ours and b"added" in ours and b"4" in ours
+
+
+def test_sops_edit_on_kseal_file_and_bulk(tmp_path: Path, keys: Keys) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(3):
+        (tree / f"f{i}.yaml").write_text(f"k: {SENTINEL}{i}\n")
+    _ok(_kseal(tmp_path, {}, "encrypt", "-i", "--age", keys.publics[0], str(tree)))
+    env0 = {"SOPS_AGE_KEY_FILE": str(keys.files[0])}
+    editor = tmp_path / "ed.sh"
+    editor.write_text('#!/bin/sh\necho "added: by-sops" >> "$1"\n')
+    editor.chmod(0o755)
+    _ok(_sops(tmp_path, {**env0, "EDITOR": str(editor)}, "edit", str(tree / "f0.yaml")))
+    for i in range(3):
+        assert SENTINEL.encode() in _ok(_sops(tmp_path, env0, "decrypt", str(tree / f"f{i}.yaml")))
+    _ok(_kseal(tmp_path, env0, "decrypt", "-i", str(tree)))
+    assert (tree / "f0.yaml").read_text() == f"k: {SENTINEL}0\nadded: by-sops\n"
