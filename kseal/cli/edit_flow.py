@@ -67,7 +67,7 @@ def edit_new(
     file: str, store: Store, *, age: str | None, config: str | None, template: str
 ) -> bool:
     from kseal import agekey
-    from kseal.cli.sops_cmds import recipients_and_rules
+    from kseal.cli.creation import recipients_and_rules
     from kseal.fileio import write_atomic
     from kseal.sops import engine
     from kseal.sops.rules import Rules

@@ -143,7 +143,7 @@ def updatekeys(
 def _update_one(path: Path, yes: bool, input_type: str | None, config: str | None) -> str:
     from kseal import agekey
     from kseal.cli.bulk import Skip
-    from kseal.cli.sops_cmds import creation_rule
+    from kseal.cli.creation import creation_rule
     from kseal.fileio import read_input, write_atomic
     from kseal.sops import workflows
 

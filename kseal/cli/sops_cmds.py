@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kseal.cli.common import stores_for, unwrap
+from kseal.cli.creation import recipients_and_rules, rules_from_flags
 from kseal.errors import ConflictError
 
 if TYPE_CHECKING:
-    from kseal.sops.config import CreationRule
-    from kseal.sops.rules import Rules
+    pass
 
 InPlace = Annotated[bool, typer.Option("-i", "--in-place", help="Write the result over FILE.")]
 Output = Annotated[str | None, typer.Option("--output", help="Write the result to this file.")]
@@ -65,18 +64,6 @@ def _destination(file: str | None, in_place: bool, output: str | None) -> str | 
             raise ConflictError("--in-place needs a FILE, not stdin")
         return file
     return output
-
-
-def _rules_from_flags(base: Rules | None, **flags: str | bool | None) -> Rules:
-    from kseal.sops.rules import RULE_NAMES, Rules
-
-    chosen = {k: v for k, v in flags.items() if k in RULE_NAMES and v}
-    if chosen:
-        values: dict[str, str] = {k: str(v) for k, v in chosen.items()}
-    else:
-        values = {k: getattr(base, k) for k in RULE_NAMES} if base is not None else {}
-    mac_only = bool(flags.get("mac_only_encrypted")) or bool(base and base.mac_only_encrypted)
-    return Rules(**values, mac_only_encrypted=mac_only)
 
 
 def encrypt(
@@ -194,7 +181,7 @@ def _encrypt_one(
         if many:
             raise Skip("no .sops.yaml creation rule matches it") from None
         raise
-    rules = _rules_from_flags(rule_rules, **flags)
+    rules = rules_from_flags(rule_rules, **flags)
     for group in groups:
         for r in group:
             agekey.parse_recipient(r)
@@ -221,45 +208,6 @@ def _encrypt_one(
         raise
     write_output(destination, result, plaintext=False)
     return "encrypted"
-
-
-def recipients_and_rules(
-    age: str | None, file: str | None, override: str | None, config: str | None
-) -> tuple[list[list[str]], int, Rules | None]:
-    """(key groups of age recipients, Shamir threshold, selection rules) for a new file."""
-    from kseal.identities import recipients_from_env
-
-    if age:
-        return [[r.strip() for r in age.split(",") if r.strip()]], 0, None
-    env_recipients = recipients_from_env(os.environ)
-    if env_recipients:
-        return [env_recipients], 0, None
-    rule = creation_rule(file, override, config)
-    if rule is None:
-        return [[]], 0, None
-    return rule.groups(), rule.shamir_threshold, rule.rules
-
-
-def creation_rule(
-    file: str | None, override: str | None, config: str | None
-) -> CreationRule | None:
-    from kseal.fileio import read_input
-    from kseal.sops.config import find_config, load_config, misnamed_config
-
-    path = config or os.environ.get("SOPS_CONFIG")
-    config_path = Path(path) if path else find_config(Path.cwd())
-    if config_path is None:
-        stray = misnamed_config(Path.cwd())
-        if stray is not None:
-            sys.stderr.write(
-                f"kseal: warning: {stray} is ignored: the file must be named .sops.yaml\n"
-            )
-        return None
-    cfg = load_config(read_input(str(config_path)).decode("utf-8"), config_path)
-    target = override or (file if file not in (None, "-") else None)
-    if target is None:
-        return None
-    return cfg.rule_for(Path(target))
 
 
 def decrypt(
