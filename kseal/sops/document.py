@@ -118,6 +118,9 @@ def decrypt_docs(
                         f"{type(value).__name__}, not an ENC[...] string"
                     )
                 leaf.replace(value)
+            # sops writes a comment that follows sequence items as a list element holding an
+            # ENC[...type:comment] string; once decrypted it is a comment, outside the MAC.
+            is_comment = is_comment or isinstance(value, Comment)
             if not is_comment and (selected or not rules.mac_only_encrypted):
                 h.update(to_bytes(value)[0])
     return h.hexdigest().upper()

@@ -287,7 +287,9 @@ class _Builder:
                     inner = [c for c in found if c[0] >= ev.start_mark.column and c[1] > key_line]
                     found = [c for c in found if c not in inner]
                     self.pending_inner = inner
-                if found or (self.carry and not closing):
+                if found or self.carry:
+                    # on a closing event, comments carried from an inner collection are offered
+                    # to the collection being closed (they stay carried if indented less)
                     self._place(found, closing)
                 self.prev = max(
                     self.prev, ev.end_mark.index if name != "DocumentEndEvent" else start
