@@ -42,10 +42,11 @@ def _root(
 
 
 def _register() -> None:
-    from kseal.cli import edit, keygen, keys_cmds, reseal, seal, sops_cmds, tree_cmds
+    from kseal.cli import diff, edit, keygen, keys_cmds, reseal, seal, sops_cmds, tree_cmds
 
     sops_cmds.register(app)
     edit.register(app)
+    diff.register(app)
     keys_cmds.register(app)
     tree_cmds.register(app)
     keygen.register(app)
