@@ -91,10 +91,12 @@ def _rotate_one(
     from kseal.cli.bulk import Skip
     from kseal.cli.common import decrypt_file
     from kseal.errors import NotEncryptedError
-    from kseal.fileio import write_output
+    from kseal.fileio import read_input, write_output
     from kseal.sops import workflows
 
     store, _ = stores_for(file, None, input_type, None)
+    if many and b"sops" not in read_input(file):
+        raise Skip("not encrypted")
     try:
         dec = decrypt_file(file, input_type=input_type)
     except NotEncryptedError:
@@ -155,6 +157,8 @@ def _update_one(path: Path, yes: bool, input_type: str | None, config: str | Non
         )
     store, _ = stores_for(str(path), None, input_type, None)
     data = read_input(str(path))
+    if b"sops" not in data:
+        raise Skip("not encrypted")
     update = workflows.update_keys(
         data,
         store,

@@ -277,6 +277,8 @@ def _decrypt_one(
 
     in_store, out_store = stores_for(file, override, input_type, output_type)
     data = read_input(file)
+    if many and b"sops" not in data:
+        raise Skip("not encrypted")  # cheap: no sops metadata can be in it, parse or not
     try:
         result = engine.decrypt(
             data,

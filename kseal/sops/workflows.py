@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from kseal.errors import KsealError, TreePathError
+from kseal.errors import KsealError, NotEncryptedError, TreePathError
 from kseal.sops import keygroups
 from kseal.sops.document import Stash, encrypt_docs, encrypt_mac
 from kseal.sops.engine import Decrypted, Random, Unwrap, Wrap
@@ -116,7 +116,7 @@ def update_keys(
     MAC and ``lastmodified`` stay as they are."""
     loaded = store.load(data)
     if loaded.metadata is None:
-        raise KsealError("the file is not encrypted (no sops metadata)")
+        raise NotEncryptedError("the file is not encrypted (no sops metadata)")
     metadata = from_plain(loaded.metadata)
     before = recipients_of(metadata)
     new_groups = [list(g) for g in groups]
