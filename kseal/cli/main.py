@@ -42,11 +42,22 @@ def _root(
 
 
 def _register() -> None:
-    from kseal.cli import diff, edit, keygen, keys_cmds, reseal, seal, sops_cmds, tree_cmds
+    from kseal.cli import (
+        diff,
+        edit,
+        keygen,
+        keys_cmds,
+        reseal,
+        run_cmds,
+        seal,
+        sops_cmds,
+        tree_cmds,
+    )
 
     sops_cmds.register(app)
     edit.register(app)
     diff.register(app)
+    run_cmds.register(app)
     keys_cmds.register(app)
     tree_cmds.register(app)
     keygen.register(app)
