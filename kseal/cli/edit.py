@@ -8,15 +8,11 @@ did not change keep their ciphertext, so the Git diff shows only the edit.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -39,51 +35,6 @@ TEMPLATES = {
     "example_key = example_value\n",
     "binary": "Welcome to kseal! Replace this text with your secret.\n",
 }
-
-
-def private_dir() -> str:
-    """A new 0700 directory, on a RAM-backed file system when one is available."""
-    for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):  # noqa: S108 - mkdtemp inside
-        if base and os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
-            with contextlib.suppress(OSError):
-                return tempfile.mkdtemp(prefix="kseal-", dir=base)
-    return tempfile.mkdtemp(prefix="kseal-")
-
-
-@contextlib.contextmanager
-def plaintext_file(name: str, data: bytes) -> Iterator[Path]:
-    """A 0600 file holding ``data``; overwritten and removed on exit, even on signals."""
-    directory = private_dir()
-    path = Path(directory) / name
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    try:
-        for s in previous:
-            signal.signal(s, stop)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        yield path
-    finally:
-        _scrub(path)
-        shutil.rmtree(directory, ignore_errors=True)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-def _scrub(path: Path) -> None:
-    """Overwrite the file in place before unlinking it (best effort; editors may have renamed)."""
-    with contextlib.suppress(OSError):
-        size = path.stat().st_size
-        with open(path, "r+b") as fh:
-            fh.write(b"\0" * size)
-            fh.flush()
-            os.fsync(fh.fileno())
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 def editor_command() -> list[str]:
@@ -113,9 +64,9 @@ def run_editor(path: Path) -> None:
 
 
 def ask_to_retry(error: KsealError) -> bool:
-    sys.stderr.write(f"kseal: error: {error.message}\n")
-    for hint in error.hints:
-        sys.stderr.write(f"kseal: hint: {hint}\n")
+    from kseal.cli.main import report
+
+    report(error)
     sys.stderr.write("Press Enter to return to the editor, or Ctrl+C to give up: ")
     sys.stderr.flush()
     return sys.stdin.readline() != ""

@@ -65,11 +65,16 @@ def _register() -> None:
     reseal.register(app)
 
 
-def fail(err: KsealError) -> NoReturn:
+def report(err: KsealError) -> None:
+    """The one-line error and its hints, on stderr."""
     sys.stderr.write(f"kseal: error: {err.message}\n")
     for hint in err.hints:
         sys.stderr.write(f"kseal: hint: {hint}\n")
     sys.stderr.flush()
+
+
+def fail(err: KsealError) -> NoReturn:
+    report(err)
     raise SystemExit(err.exit_code)
 
 

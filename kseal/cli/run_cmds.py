@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import shlex
-import stat
 import subprocess
 import sys
 import threading
@@ -130,7 +129,7 @@ def exec_file(
     ignore_mac: IgnoreMac = False,
 ) -> None:
     """Run COMMAND with {} replaced by the path of FILE decrypted, like 'sops exec-file'."""
-    from kseal.cli.edit import private_dir
+    from kseal.cli.private import private_dir, scrub, signals_unwind
 
     in_store, out_store = stores_for(file, None, input_type, output_type)
     dec = decrypt_file(file, input_type=input_type, ignore_mac=ignore_mac)
@@ -139,25 +138,26 @@ def exec_file(
     name = filename or Path(file).name
     if not name or "/" in name or name in (".", ".."):
         raise InputError(f"--filename must be a plain file name, not {name!r}")
-    directory = private_dir()
-    path = Path(directory) / name
-    writer: threading.Thread | None = None
-    try:
-        if no_fifo:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-        else:
-            os.mkfifo(path, 0o600)
-            writer = threading.Thread(target=_feed, args=(path, data), daemon=True)
-            writer.start()
-        code = _shell(command.replace("{}", shlex.quote(str(path))), None)
-    finally:
-        if writer is not None:
-            _unblock(path, writer)
-        _remove(path)
-        with contextlib.suppress(OSError):
-            os.rmdir(directory)
+    with signals_unwind():
+        directory = private_dir()
+        path = Path(directory) / name
+        writer: threading.Thread | None = None
+        try:
+            if no_fifo:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+            else:
+                os.mkfifo(path, 0o600)
+                writer = threading.Thread(target=_feed, args=(path, data), daemon=True)
+                writer.start()
+            code = _shell(command.replace("{}", shlex.quote(str(path))), None)
+        finally:
+            if writer is not None:
+                _unblock(path, writer)
+            scrub(path)
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
     raise typer.Exit(code)
 
 
@@ -182,16 +182,6 @@ def _unblock(path: Path, writer: threading.Thread) -> None:
             finally:
                 os.close(fd)
         writer.join(timeout=0.05)
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        if stat.S_ISREG(path.lstat().st_mode):
-            size = path.stat().st_size
-            with open(path, "r+b") as fh:
-                fh.write(b"\0" * size)
-                fh.flush()
-        path.unlink()
 
 
 def register(app: typer.Typer) -> None:

@@ -146,3 +146,14 @@ def test_exec_file_no_fifo(kseal: Run, tmp_path: Path, identity: tuple[Path, str
     out = kseal("exec-file", "--filename", "../x", str(enc), "true", env=env)
     assert out.returncode == 2
     _clean(tmp_path)
+
+
+def test_exec_file_removed_when_kseal_is_terminated(
+    kseal: Run, tmp_path: Path, identity: tuple[Path, str]
+) -> None:
+    key, public = identity
+    enc = _encrypt(kseal, tmp_path, public, "app.env", f"TOKEN={SENTINEL}\n")
+    env = _env(key, tmp_path)
+    out = kseal("exec-file", "--no-fifo", str(enc), "kill -TERM $PPID; sleep 5", env=env)
+    assert out.returncode == 143
+    _clean(tmp_path)
