@@ -395,3 +395,42 @@ def test_bulk_progress_on_a_terminal(
     text = b"".join(chunks).decode("utf-8", "replace")
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "3 done, 0 skipped, 0 failed" in text and "t2.yaml" in text
+
+
+def test_failure_paths_never_show_values(
+    kseal: Run, tmp_path: Path, identity: tuple[Path, str]
+) -> None:
+    """Every workflow command, failing for each reason we can provoke: stderr and stdout carry
+    no plaintext, and the file is untouched."""
+    key, public = identity
+    enc = _encrypted(kseal, tmp_path, public)
+    before = enc.read_bytes()
+    wrong = tmp_path / "wrong.txt"
+    kseal("keygen", "-o", str(wrong))
+    tampered = tmp_path / "tampered.yaml"
+    tampered.write_text(
+        re.sub(r"(mac: ENC\[AES256_GCM,data:)(.)", r"\1A\2", before.decode(), count=1)
+    )
+    nokey = {"SOPS_AGE_KEY_FILE": str(wrong)}
+    runs = [
+        (nokey, ("set", str(enc), '["db"]["user"]', '"x"')),
+        (_env(key), ("set", str(enc), '["db"]["user"]', f"{SENTINEL}-not-json")),
+        (_env(key), ("set", str(enc), "not a path", '"x"')),
+        (nokey, ("unset", str(enc), '["db"]')),
+        (nokey, ("rotate", "-i", str(enc))),
+        (nokey, ("edit", str(enc))),
+        (nokey, ("exec-env", str(enc), "true")),
+        (nokey, ("exec-file", str(enc), "true")),
+        (nokey, ("diff", str(enc), str(enc))),
+        (_env(key), ("decrypt", str(tampered))),
+        (_env(key), ("edit", str(tampered))),
+        (_env(key), ("rotate", "-i", str(tampered))),
+        (_env(key), ("exec-env", str(tampered), "true")),
+    ]
+    for env, args in runs:
+        for debug in ((), ("--debug",)):
+            out = kseal(*debug, *args, env={**env, "EDITOR": "true"})
+            assert out.returncode != 0, args
+            assert SENTINEL.encode() not in out.stderr + out.stdout, (args, out.stderr)
+            assert enc.read_bytes() == before, args
+    _no_plaintext_left(tmp_path)
