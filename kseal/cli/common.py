@@ -56,11 +56,18 @@ def ask_passphrase(label: str) -> str | None:
 
 
 def decrypt_file(
-    path: str, *, input_type: str | None = None, ignore_mac: bool = False
+    path: str,
+    *,
+    input_type: str | None = None,
+    ignore_mac: bool = False,
+    keep_stash: bool = False,
 ) -> Decrypted:
-    """Read and decrypt ``path``: the plaintext trees, the metadata and the store's source."""
+    """Read and decrypt ``path``: the plaintext trees, the metadata and the store's source
+    (``keep_stash``: and the old ciphertexts, to re-encrypt unchanged values identically)."""
     from kseal.fileio import read_input
     from kseal.sops import engine
 
     store, _ = stores_for(path, None, input_type, None)
-    return engine.decrypt_tree(read_input(path), store, unwrap=unwrap, ignore_mac=ignore_mac)
+    return engine.decrypt_tree(
+        read_input(path), store, unwrap=unwrap, ignore_mac=ignore_mac, keep_stash=keep_stash
+    )

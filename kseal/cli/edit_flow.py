@@ -44,7 +44,9 @@ def edit_existing(file: str, store: Store, *, ignore_mac: bool) -> bool:
     from kseal.fileio import read_input, write_atomic
     from kseal.sops import engine, workflows
 
-    dec = engine.decrypt_tree(read_input(file), store, unwrap=unwrap, ignore_mac=ignore_mac)
+    dec = engine.decrypt_tree(
+        read_input(file), store, unwrap=unwrap, ignore_mac=ignore_mac, keep_stash=True
+    )
     plaintext = store.emit(dec.docs, None, source=dec.source)
     result = _edit_loop(Path(file).name, store, plaintext)
     if result is None:

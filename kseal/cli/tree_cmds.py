@@ -130,7 +130,7 @@ def _open(file: str, input_type: str | None) -> tuple[Decrypted, Store]:
     store, _ = stores_for(file, None, input_type, None)
     if store.name == "binary":
         raise InputError(f"{file}: set and unset need a structured file (yaml, json, dotenv, ini)")
-    return decrypt_file(file, input_type=input_type), store
+    return decrypt_file(file, input_type=input_type, keep_stash=True), store
 
 
 def _save(file: str, dec: Decrypted, store: Store) -> None:

@@ -95,7 +95,10 @@ class Decrypted:
     stash: Stash = field(default_factory=dict)
 
 
-def decrypt_tree(data: bytes, store: Store, *, unwrap: Unwrap, ignore_mac: bool) -> Decrypted:
+def decrypt_tree(
+    data: bytes, store: Store, *, unwrap: Unwrap, ignore_mac: bool, keep_stash: bool = False
+) -> Decrypted:
+    """Decrypt in place; ``keep_stash`` records old ciphertexts for a stable re-encryption."""
     loaded = store.load(data)
     if loaded.metadata is None:
         raise NotEncryptedError(
@@ -105,7 +108,7 @@ def decrypt_tree(data: bytes, store: Store, *, unwrap: Unwrap, ignore_mac: bool)
     metadata = from_plain(loaded.metadata)
     key = unwrap(metadata)
     stash: Stash = {}
-    mac = decrypt_docs(loaded.docs, key, metadata.rules, stash=stash)
+    mac = decrypt_docs(loaded.docs, key, metadata.rules, stash=stash if keep_stash else None)
     if not ignore_mac:
         check_mac(metadata.mac, mac, key, metadata.lastmodified)
     return Decrypted(loaded.docs, metadata, loaded.source, key, stash)
