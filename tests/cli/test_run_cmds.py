@@ -154,6 +154,6 @@ def test_exec_file_removed_when_kseal_is_terminated(
     key, public = identity
     enc = _encrypt(kseal, tmp_path, public, "app.env", f"TOKEN={SENTINEL}\n")
     env = _env(key, tmp_path)
-    out = kseal("exec-file", "--no-fifo", str(enc), "kill -TERM $PPID; sleep 5", env=env)
+    out = kseal("exec-file", "--no-fifo", str(enc), "kill -TERM $PPID; exec sleep 5", env=env)
     assert out.returncode == 143
     _clean(tmp_path)

@@ -162,12 +162,16 @@ def test_edit_killed_editor_and_killed_kseal(
     assert out.returncode == 1 and b"killed by signal 9" in out.stderr
     assert enc.read_bytes() == before
     assert list(runtime.iterdir()) == []
-    # kseal itself terminated while the editor runs: the plaintext is still removed.
-    editor = _script(tmp_path, "ed2.sh", "kill -TERM $PPID\nsleep 5\n")
-    out = kseal("edit", str(enc), env=_env(key, EDITOR=str(editor), XDG_RUNTIME_DIR=str(runtime)))
-    assert out.returncode == 143
-    assert enc.read_bytes() == before
-    assert list(runtime.iterdir()) == []
+    # kseal itself interrupted (Ctrl-C) or terminated while the editor runs: the plaintext is
+    # still removed.
+    for sig, code in (("INT", 130), ("TERM", 143), ("HUP", 129)):
+        editor = _script(tmp_path, f"ed-{sig}.sh", f"kill -{sig} $PPID\nexec sleep 5\n")
+        out = kseal(
+            "edit", str(enc), env=_env(key, EDITOR=str(editor), XDG_RUNTIME_DIR=str(runtime))
+        )
+        assert out.returncode == code, (sig, out.stderr)
+        assert enc.read_bytes() == before
+        assert list(runtime.iterdir()) == []
 
 
 def test_edit_new_file_from_template(
