@@ -43,6 +43,7 @@ def _root(
 
 def _register() -> None:
     from kseal.cli import (
+        check_run,
         diff,
         edit,
         keygen,
@@ -58,6 +59,7 @@ def _register() -> None:
     edit.register(app)
     diff.register(app)
     run_cmds.register(app)
+    check_run.register(app)
     keys_cmds.register(app)
     tree_cmds.register(app)
     keygen.register(app)

@@ -300,3 +300,8 @@ def _decrypt_one(
 def register(app: typer.Typer) -> None:
     app.command("encrypt")(encrypt)
     app.command("decrypt")(decrypt)
+
+
+def encrypt_in_place(file: str) -> None:
+    """Encrypt ``file`` in place with its ``.sops.yaml`` rule (``kseal check --fix``)."""
+    _encrypt_one(file, file, None, None, None, {}, None, None, None, None, False)

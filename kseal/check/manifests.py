@@ -1,0 +1,273 @@
+"""Rules over Kubernetes manifests: plaintext Secrets (also in Helm templates and kustomize
+generators), TLS key backups, kubeconfig credentials, SealedSecret scope problems."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kseal.check.model import Finding
+from kseal.check.nodes import Map, Node, Scalar, Seq, to_plain
+
+SCOPE_ANNOTATIONS = (
+    "sealedsecrets.bitnami.com/namespace-wide",
+    "sealedsecrets.bitnami.com/cluster-wide",
+)
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_KEY_BACKUP_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
+
+
+@dataclass
+class Context:
+    path: str
+    helm: bool = False
+    # reads a file relative to the repository (None if absent); used for kustomize references
+    read: Callable[[str], bytes | None] = lambda _p: None
+    is_encrypted: Callable[[str, bytes], bool] = lambda _p, _d: False
+    sealing_keys: Sequence[Any] = field(default_factory=list)
+
+
+def templated(value: str) -> bool:
+    return "{{" in value or "${" in value
+
+
+def is_sops_doc(doc: Map) -> bool:
+    meta = doc.get("sops")
+    return isinstance(meta, Map) and (
+        meta.get("mac") is not None or meta.get("version") is not None
+    )
+
+
+def _where(doc: Map) -> str:
+    meta = doc.get("metadata")
+    name = ns = ""
+    if isinstance(meta, Map):
+        name, ns = meta.text("name"), meta.text("namespace")
+    return f"{ns}/{name}" if ns else name or "(unnamed)"
+
+
+def _plaintext_keys(block: Node | None) -> list[Scalar]:
+    if not isinstance(block, Map):
+        return []
+    out = []
+    for key, value in block.items:
+        if isinstance(value, Scalar):
+            v = value.value
+            if value.is_null or not v or templated(v) or v.startswith("ENC[AES256_GCM,"):
+                continue
+        elif isinstance(value, Map | Seq) and not value.items:
+            continue
+        out.append(key)
+    return out
+
+
+def check_manifest(doc: Map, ctx: Context) -> list[Finding]:
+    kind = doc.text("kind")
+    if kind.lower() == "secret":
+        return _secret(doc, ctx)  # values of a SOPS document are ENC[...], so never flagged
+    if kind == "SealedSecret":
+        return _sealed(doc, ctx)
+    if kind == "Config" and isinstance(doc.get("users"), Seq):
+        return _kubeconfig(doc, ctx)
+    if posixpath.basename(ctx.path) in KUSTOMIZATION_NAMES or kind == "Kustomization":
+        return _kustomization(doc, ctx)
+    return []
+
+
+def _secret(doc: Map, ctx: Context) -> list[Finding]:
+    findings = []
+    where = _where(doc)
+    tls = doc.text("type") == "kubernetes.io/tls"
+    meta = doc.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, Map) else None
+    backup = isinstance(labels, Map) and labels.get(_KEY_BACKUP_LABEL) is not None
+    for field_name in ("data", "stringData"):
+        keys = _plaintext_keys(doc.get(field_name))
+        if not keys:
+            continue
+        names = [k.value for k in keys]
+        anchor = doc.key_node(field_name) or keys[0]
+        if (tls or backup) and "tls.key" in names:
+            key = next(k for k in keys if k.value == "tls.key")
+            what = "a sealed-secrets key backup" if backup else "a TLS private key"
+            findings.append(
+                Finding(
+                    "KS303",
+                    ctx.path,
+                    key.line,
+                    key.col,
+                    f"Secret {where} holds {what} in plaintext ({field_name}.tls.key)",
+                    f"Secret/{where} {field_name}.tls.key",
+                )
+            )
+            names.remove("tls.key")
+            if not names:
+                continue
+        rule = "KS102" if ctx.helm else "KS101"
+        findings.append(
+            Finding(
+                rule,
+                ctx.path,
+                anchor.line,
+                anchor.col,
+                f"Secret {where} has plaintext {field_name}: {', '.join(names)}",
+                f"Secret/{where} {field_name}",
+            )
+        )
+    return findings
+
+
+def _kubeconfig(doc: Map, ctx: Context) -> list[Finding]:
+    findings = []
+    users = doc.get("users")
+    for entry in users.items if isinstance(users, Seq) else []:
+        if not isinstance(entry, Map):
+            continue
+        user = entry.get("user")
+        if not isinstance(user, Map):
+            continue
+        for name in ("client-key-data", "token", "password"):
+            value = user.get(name)
+            if (
+                isinstance(value, Scalar)
+                and value.value
+                and not value.is_null
+                and not templated(value.value)
+            ):
+                key = user.key_node(name) or value
+                who = entry.text("name") or "(unnamed)"
+                findings.append(
+                    Finding(
+                        "KS304",
+                        ctx.path,
+                        key.line,
+                        key.col,
+                        f"kubeconfig user {who} embeds {name}",
+                        f"kubeconfig/{who} {name}",
+                    )
+                )
+    return findings
+
+
+def _kustomization(doc: Map, ctx: Context) -> list[Finding]:
+    findings = []
+    generators = doc.get("secretGenerator")
+    base = posixpath.dirname(ctx.path)
+    for gen in generators.items if isinstance(generators, Seq) else []:
+        if not isinstance(gen, Map):
+            continue
+        name = gen.text("name") or "(unnamed)"
+        literals = gen.get("literals")
+        for lit in literals.items if isinstance(literals, Seq) else []:
+            if isinstance(lit, Scalar) and "=" in lit.value:
+                key, _, value = lit.value.partition("=")
+                if value and not templated(value):
+                    findings.append(
+                        Finding(
+                            "KS103",
+                            ctx.path,
+                            lit.line,
+                            lit.col,
+                            f"secretGenerator {name} has a plaintext literal {key}",
+                            f"secretGenerator/{name} literal {key}",
+                        )
+                    )
+        for field_name in ("envs", "files", "env"):
+            refs = gen.get(field_name)
+            ref_nodes = (
+                refs.items if isinstance(refs, Seq) else [refs] if isinstance(refs, Scalar) else []
+            )
+            for ref in ref_nodes:
+                if not isinstance(ref, Scalar) or not ref.value:
+                    continue
+                target = ref.value.partition("=")[2] if "=" in ref.value else ref.value
+                rel = posixpath.normpath(posixpath.join(base, target))
+                data = ctx.read(rel)
+                if data is not None and not ctx.is_encrypted(rel, data):
+                    findings.append(
+                        Finding(
+                            "KS103",
+                            ctx.path,
+                            ref.line,
+                            ref.col,
+                            f"secretGenerator {name} reads plaintext file {target}",
+                            f"secretGenerator/{name} {field_name} {target}",
+                        )
+                    )
+    return findings
+
+
+def _annotations(meta: Node | None) -> dict[str, Any]:
+    if not isinstance(meta, Map):
+        return {}
+    ann = to_plain(meta.get("annotations"))
+    return ann if isinstance(ann, dict) else {}
+
+
+def _sealed(doc: Map, ctx: Context) -> list[Finding]:
+    findings = []
+    spec = doc.get("spec")
+    template = spec.get("template") if isinstance(spec, Map) else None
+    t_meta = template.get("metadata") if isinstance(template, Map) else None
+    outer = _annotations(doc.get("metadata"))
+    inner = _annotations(t_meta)
+    where = _where(doc)
+    for name in SCOPE_ANNOTATIONS:
+        if str(inner.get(name, "")).lower() == "true" and name not in outer:
+            node = t_meta if isinstance(t_meta, Map) else doc
+            findings.append(
+                Finding(
+                    "KS402",
+                    ctx.path,
+                    node.line,
+                    node.col,
+                    f"SealedSecret {where}: {name} is only in spec.template.metadata; the controller "
+                    "reads the scope from metadata.annotations",
+                    f"SealedSecret/{where} {name}",
+                )
+            )
+    if ctx.sealing_keys:
+        findings.extend(_unseal_check(doc, ctx, where))
+    return findings
+
+
+def _unseal_check(doc: Map, ctx: Context, where: str) -> list[Finding]:
+    from kseal import secret
+    from kseal.errors import KsealError
+
+    try:
+        secret.unseal_sealed_secret(to_plain(doc), ctx.sealing_keys)
+    except KsealError as exc:
+        if "Go templates" in exc.message:
+            return []
+        return [
+            Finding(
+                "KS401",
+                ctx.path,
+                doc.line,
+                doc.col,
+                f"SealedSecret {where}: {exc.message}",
+                f"SealedSecret/{where}",
+                extra_hints=exc.hints,
+            )
+        ]
+    return []
+
+
+_HELM_DIRECTIVE = re.compile(r"^\s*\{\{-?.*?-?\}\}\s*$")
+_HELM_INLINE = re.compile(r"\{\{-?.*?-?\}\}")
+
+
+def helm_to_yaml(text: str) -> str:
+    """A Helm template made parseable, line for line: directive-only lines become blank, inline
+    actions become a placeholder that counts as templated."""
+    lines = []
+    for line in text.split("\n"):
+        if _HELM_DIRECTIVE.match(line):
+            lines.append("")
+        else:
+            lines.append(_HELM_INLINE.sub("__kseal_templated_{{}}__", line))
+    return "\n".join(lines)

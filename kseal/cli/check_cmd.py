@@ -1,0 +1,135 @@
+"""``kseal check`` (and the ``kseal-precommit`` entry point): the pre-commit guard."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kseal.errors import ConfigError, ConflictError
+
+if TYPE_CHECKING:
+    from kseal.check.model import Finding
+    from kseal.check.suppress import Allow
+    from kseal.sops.config import Config, CreationRule
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
+MAX_BYTES = 10 << 20
+
+
+def walk(paths: list[str]) -> Iterator[str]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                for name in sorted(files):
+                    yield _rel(Path(root) / name)
+        elif path.is_file():
+            yield _rel(path)
+        elif not path.exists():
+            raise ConflictError(f"{raw}: no such file or directory", exit_code=2)
+
+
+def _rel(path: Path) -> str:
+    text = os.path.normpath(str(path)).replace(os.sep, "/")
+    return text[2:] if text.startswith("./") else text
+
+
+class Rules:
+    """The .sops.yaml creation rule for each file, one config load per directory."""
+
+    def __init__(self) -> None:
+        self._configs: dict[str, Config | None] = {}
+
+    def config(self, directory: Path) -> Config | None:
+        key = str(directory)
+        if key not in self._configs:
+            from kseal.sops.config import find_config, load_config
+
+            found = find_config(directory)
+            self._configs[key] = (
+                load_config(found.read_text(encoding="utf-8"), found) if found else None
+            )
+        return self._configs[key]
+
+    def __call__(self, path: str) -> CreationRule | None:
+        from kseal.errors import NoMatchingRuleError
+
+        cfg = self.config(Path(path).parent)
+        if cfg is None:
+            return None
+        try:
+            return cfg.rule_for(Path(path))
+        except NoMatchingRuleError:
+            return None
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
+
+
+def _allowlist(start: Path) -> list[Allow]:
+    """``check.allow`` from the nearest ``.kseal.yaml``, else ``[tool.kseal.check]`` of the
+    nearest ``pyproject.toml``."""
+    from kseal.check.suppress import parse_allowlist
+
+    for directory in (start, *start.parents):
+        kseal_yaml = directory / ".kseal.yaml"
+        if kseal_yaml.is_file():
+            from kseal.yamlio import safe_load_all
+
+            docs = safe_load_all(kseal_yaml.read_text(encoding="utf-8"))
+            raw = docs[0] if docs else None
+            check = raw.get("check") if isinstance(raw, dict) else None
+            allow = check.get("allow") if isinstance(check, dict) else None
+            return parse_allowlist(allow, str(kseal_yaml))
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            import tomllib
+
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{pyproject}: {exc}") from None
+            section = data.get("tool", {}).get("kseal", {}).get("check")
+            if section is not None:
+                return parse_allowlist(section.get("allow"), f"{pyproject} [tool.kseal.check]")
+        if (directory / ".git").exists():
+            break
+    return []
+
+
+def _verifier(path: str):  # type: ignore[no-untyped-def]
+    from kseal.cli.common import stores_for, unwrap
+    from kseal.sops import engine
+
+    store, _ = stores_for(path)
+    return lambda data: engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
+
+
+def scan_paths(
+    paths: list[str], *, verify_mac: bool, sealing_keys: list[object]
+) -> tuple[list[Finding], int]:
+    from kseal.check.scan import Options, scan_bytes
+
+    rules = Rules()
+    findings: list[Finding] = []
+    count = 0
+    for path in walk(paths):
+        data = _read(path)
+        if data is None or len(data) > MAX_BYTES:
+            continue
+        count += 1
+        options = Options(
+            rule_for=rules,
+            read=_read,
+            verify_mac=_verifier(path) if verify_mac else None,
+            sealing_keys=sealing_keys,
+        )
+        findings.extend(scan_bytes(path, data, options))
+    return findings, count

@@ -1,0 +1,188 @@
+"""The ``kseal check`` command: options, suppression, output and ``--fix``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kseal.errors import ConflictError, KsealError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kseal.check.model import Finding
+    from kseal.check.suppress import Allow
+
+FORMATS = ("text", "json", "sarif")
+
+
+def check(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="PATH...", help="Files or directories (default: .).", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text, json or sarif.")] = "text",
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="Ignore the findings recorded in this file.")
+    ] = None,
+    write_baseline: Annotated[
+        str | None, typer.Option("--write-baseline", help="Record the current findings here.")
+    ] = None,
+    verify_mac: Annotated[
+        bool,
+        typer.Option("--verify-mac", help="Decrypt SOPS files you hold a key for; check MACs."),
+    ] = False,
+    sealing_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sealing-key",
+            help="Controller private key (PEM or backup): check that "
+            "SealedSecrets still open under their metadata (repeatable).",
+        ),
+    ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="Offer to encrypt offending files with their .sops.yaml rule."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("-y", "--yes", help="With --fix: do not ask.")] = False,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="Print the rules and exit.")
+    ] = False,
+) -> None:
+    """Find plaintext secrets and private keys before they reach Git (exit 1 on findings)."""
+    from kseal.check import report
+    from kseal.check.model import RULES
+    from kseal.cli.check_cmd import _allowlist, scan_paths
+
+    if list_rules:
+        for r in RULES.values():
+            sys.stdout.write(f"{r.id}  {r.name:<28} {r.level:<8} {r.summary}\n")
+        return
+    if output_format not in FORMATS:
+        raise ConflictError(
+            f"unknown --format {output_format!r}", hints=["use text, json or sarif"], exit_code=2
+        )
+    try:
+        keys = _sealing_keys(sealing_key or [])
+        allow = _allowlist(Path.cwd().resolve())
+        accepted = _baseline(baseline)
+        found, files = scan_paths(paths or ["."], verify_mac=verify_mac, sealing_keys=keys)
+    except KsealError as exc:
+        exc.exit_code = 2
+        raise
+    findings = [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
+    if write_baseline:
+        from kseal.check.suppress import dump_baseline
+        from kseal.fileio import write_atomic
+
+        write_atomic(Path(write_baseline), dump_baseline(findings).encode(), plaintext=False)
+        sys.stderr.write(f"kseal: wrote {len(findings)} finding(s) to {write_baseline}\n")
+        return
+    if fix and findings:
+        findings = _fix(findings, yes, paths or ["."], verify_mac, keys, allow, accepted)
+    if output_format == "json":
+        sys.stdout.write(report.as_json(findings, files))
+    elif output_format == "sarif":
+        sys.stdout.write(report.sarif(findings))
+    else:
+        sys.stdout.write(report.text(findings))
+        _summary(findings, files)
+    if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+def _sealing_keys(paths: list[str]) -> list[object]:
+    if not paths:
+        return []
+    from kseal.cli.unseal import private_keys
+
+    return list(private_keys(paths))
+
+
+def _baseline(path: str | None) -> Callable[[Finding], bool]:
+    if path is None:
+        return lambda _f: False
+    from kseal.check.suppress import load_baseline
+    from kseal.fileio import read_input
+
+    base = load_baseline(read_input(path).decode("utf-8", "replace"), path)
+    return base.covers
+
+
+def _summary(findings: list[Finding], files: int) -> None:
+    from kseal.check.model import RULES
+
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    totals = f"kseal check: {files} file(s) checked, {errors} error(s), {warnings} warning(s)"
+    if not sys.stderr.isatty() or not findings:
+        sys.stderr.write(totals + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=None)
+    for col in ("rule", "name", "found", "fix"):
+        table.add_column(col)
+    for rid in sorted({f.rule for f in findings}):
+        n = sum(f.rule == rid for f in findings)
+        table.add_row(
+            rid,
+            RULES[rid].name,
+            str(n),
+            RULES[rid].hint,
+            style="yellow" if RULES[rid].level == "warning" else "red",
+        )
+    console = Console(stderr=True, highlight=False)
+    console.print(table)
+    console.print(totals)
+
+
+def _fix(
+    findings: list[Finding],
+    yes: bool,
+    paths: list[str],
+    verify_mac: bool,
+    keys: list[object],
+    allow: list[Allow],
+    accepted: Callable[[Finding], bool],
+) -> list[Finding]:
+    from kseal.cli.check_cmd import Rules, scan_paths
+    from kseal.cli.sops_cmds import encrypt_in_place
+
+    if not yes and not sys.stdin.isatty():
+        raise ConflictError(
+            "--fix asks before encrypting, and stdin is not a terminal",
+            hints=["pass -y to encrypt without asking"],
+        )
+    rules = Rules()
+    targets = sorted({f.path for f in findings if f.rule in ("KS101", "KS201")})
+    for path in targets:
+        if rules(path) is None:
+            sys.stderr.write(f"kseal: {path}: no .sops.yaml rule matches; not fixed\n")
+            continue
+        if not yes:
+            sys.stderr.write(f"Encrypt {path} in place with its .sops.yaml rule? (y/n): ")
+            sys.stderr.flush()
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                continue
+        encrypt_in_place(path)
+        sys.stderr.write(f"kseal: {path}: encrypted\n")
+    found, _ = scan_paths(paths, verify_mac=verify_mac, sealing_keys=keys)
+    return [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
+
+
+def precommit() -> None:
+    """The ``kseal-precommit`` console script: ``kseal check`` on the files pre-commit passes."""
+    from kseal.cli.main import run
+
+    run(["check", *sys.argv[1:]])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
