@@ -103,7 +103,8 @@ def _secret(doc: Map, ctx: Context) -> list[Finding]:
                     f"Secret/{where} {field_name}.tls.key",
                 )
             )
-            names.remove("tls.key")
+            # the rest of a TLS Secret is certificates: public
+            names = [n for n in names if n not in ("tls.key", "tls.crt", "ca.crt")]
             if not names:
                 continue
         rule = "KS102" if ctx.helm else "KS101"

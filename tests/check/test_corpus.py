@@ -1,0 +1,298 @@
+"""A table of positives and negatives for every ``kseal check`` rule, scanned as bytes."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from kseal import agekey
+from kseal.check.scan import Options, scan_bytes
+from kseal.sops import engine
+from kseal.sops.config import load_config
+from kseal.sops.rules import Rules
+from kseal.sops.stores import get_store
+
+SECRET_KEY, PUBLIC = agekey.generate_identity()
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: prod
+type: Opaque
+stringData:
+  password: hunter2
+"""
+FLUX_RULES = Rules(encrypted_regex="^(data|stringData)$")
+
+
+def _enc(text: str, fmt: str = "yaml", rules: Rules | None = None) -> str:
+    store = get_store(fmt)
+    out = engine.encrypt(
+        text.encode(),
+        store,
+        store,
+        engine.EncryptOptions([PUBLIC], rules or Rules()),
+        wrap=agekey.wrap_key,
+        random=os.urandom,
+        now=datetime.now(UTC),
+    )
+    return out.decode()
+
+
+PEM_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----\n"
+SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
+
+# name -> (path, content, expected rule ids)
+CASES: dict[str, tuple[str, str, set[str]]] = {
+    # ---- plaintext Secrets ----
+    "secret-yaml": ("k8s/secret.yaml", SECRET, {"KS101"}),
+    "secret-yml": ("k8s/secret.yml", SECRET, {"KS101"}),
+    "secret-data-base64": (
+        "s.yaml",
+        SECRET.replace("stringData:\n  password: hunter2", "data:\n  password: aHVudGVyMg=="),
+        {"KS101"},
+    ),
+    "secret-lowercase-kind": ("s.yaml", SECRET.replace("kind: Secret", "kind: secret"), {"KS101"}),
+    "secret-second-document": (
+        "multi.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\n" + SECRET,
+        {"KS101"},
+    ),
+    "secret-json": (
+        "s.json",
+        '{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"k": "dg=="}}',
+        {"KS101"},
+    ),
+    "secret-json-array": (
+        "all.json",
+        '[{"kind": "ConfigMap", "data": {"a": "b"}}, {"apiVersion": "v1", "kind": "Secret", "stringData": {"k": "v"}}]',
+        {"KS101"},
+    ),
+    "secret-in-list": (
+        "list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    metadata: {name: x}\n    stringData: {k: v}\n",
+        {"KS101"},
+    ),
+    "tls-key-backup": (
+        "backup.yaml",
+        "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata:\n  name: sealed-secrets-key\n  labels:\n    sealedsecrets.bitnami.com/sealed-secrets-key: active\ndata:\n  tls.crt: Y2VydA==\n  tls.key: a2V5\n",
+        {"KS303"},
+    ),
+    # ---- Helm and kustomize ----
+    "helm-literal": (
+        "chart/templates/secret.yaml",
+        "{{- if .Values.enabled }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\nstringData:\n  password: hunter2\n  user: {{ .Values.user }}\n{{- end }}\n",
+        {"KS102"},
+    ),
+    "helm-templated": (
+        "chart/templates/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  password: {{ .Values.password | b64enc | quote }}\n",
+        set(),
+    ),
+    "kustomize-literal": (
+        "overlay/kustomization.yaml",
+        "secretGenerator:\n  - name: db\n    literals:\n      - password=hunter2\n      - empty=\n",
+        {"KS103"},
+    ),
+    "kustomize-env-plain": (
+        "overlay/kustomization.yaml",
+        "secretGenerator:\n  - name: db\n    envs: [db.env]\n",
+        {"KS103"},
+    ),
+    "kustomize-env-encrypted": (
+        "enc/kustomization.yaml",
+        "secretGenerator:\n  - name: db\n    envs: [db.env]\n",
+        set(),
+    ),
+    # ---- key material ----
+    "pem-private-key": ("notes/key.pem", PEM_KEY, {"KS301"}),
+    "openssh-key-in-text": ("README.txt", "my key:\n" + SSH_KEY, {"KS301"}),
+    "age-identity": (
+        "keys.txt",
+        "# created: now\nAGE-SECRET-KEY-1QQPYJ5AWDUK2LGYWNZ3WY2ZZGP9Y6Q4NS2ZW0DWM2ZWZ2ZQGHSCQ0N4N3K\n",
+        {"KS302"},
+    ),
+    "kubeconfig-credentials": (
+        "kubeconfig.yaml",
+        "apiVersion: v1\nkind: Config\nusers:\n  - name: admin\n    user:\n      client-key-data: LS0tLS1CRUdJTg==\n  - name: ci\n    user:\n      token: abc.def\n",
+        {"KS304"},
+    ),
+    # ---- SealedSecrets ----
+    "sealed-scope-in-template": (
+        "sealed.yaml",
+        'apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: x, namespace: y}\nspec:\n  encryptedData: {k: AgBy}\n  template:\n    metadata:\n      annotations:\n        sealedsecrets.bitnami.com/cluster-wide: "true"\n',
+        {"KS402"},
+    ),
+    # ---- never flagged ----
+    "sealed-secret": (
+        "sealed-ok.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: prod}\nspec:\n  encryptedData:\n    password: AgBy3i4OJSWK+PiTySYZZA==\n  template:\n    metadata: {name: db, namespace: prod}\n",
+        set(),
+    ),
+    "external-secret": (
+        "es.yaml",
+        "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: db}\nspec:\n  data:\n    - secretKey: password\n      remoteRef: {key: prod/db}\n",
+        set(),
+    ),
+    "empty-secret": (
+        "empty.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: e}\ndata: {}\nstringData:\n",
+        set(),
+    ),
+    "sa-token-secret": (
+        "sa.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\n  annotations: {kubernetes.io/service-account.name: default}\ntype: kubernetes.io/service-account-token\n",
+        set(),
+    ),
+    "templated-values": (
+        "env.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: t}\nstringData:\n  a: ${DB_PASSWORD}\n  b: '{{ .password }}'\n",
+        set(),
+    ),
+    "configmap": (
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  password: not-a-secret-by-kind\n",
+        set(),
+    ),
+    "deployment-env": (
+        "deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          env:\n            - name: PASSWORD\n              valueFrom: {secretKeyRef: {name: db, key: password}}\n",
+        set(),
+    ),
+    "certificate-only": (
+        "tls.crt",
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n",
+        set(),
+    ),
+    "pem-placeholder-in-docs": (
+        "docs/howto.md",
+        "Paste it like this:\n-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n",
+        set(),
+    ),
+    "age-recipients": (
+        ".sops.yaml",
+        "creation_rules:\n  - path_regex: .*.yaml\n    encrypted_regex: ^(data|stringData)$\n    age: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n",
+        set(),
+    ),
+    "inline-allow": (
+        "allowed.yaml",
+        SECRET.replace("stringData:", "stringData:  # kseal:allow KS101 test fixture"),
+        set(),
+    ),
+    "inline-allow-other-rule": (
+        "allowed2.yaml",
+        SECRET.replace("stringData:", "stringData:  # kseal:allow private-key"),
+        {"KS101"},
+    ),
+    "inline-allow-line-above": (
+        "allowed3.yaml",
+        SECRET.replace("stringData:", "# kseal:allow secret-plaintext\nstringData:"),
+        set(),
+    ),
+    "json-no-secret": ("package.json", '{"name": "x", "scripts": {"test": "pytest"}}', set()),
+    "binary-file": (
+        "logo.png",
+        "\x89PNG\r\n\x1a\n\0\0\0AGE-SECRET-KEY-1QQPYJ5AWDUK2LGYWNZ3WY2ZZGP9Y6Q4NS2ZW0DWM2ZWZ2ZQGHSCQ0N4N3K",
+        set(),
+    ),
+}
+
+# Cases that need encryption (computed once: encrypting takes a wrap per value).
+ENCRYPTED = {
+    "sops-secret": ("k8s/secret.enc.yaml", lambda: _enc(SECRET), set()),
+    "sops-flux-layout": (
+        "clusters/prod/secret.yaml",
+        lambda: _enc(SECRET, rules=FLUX_RULES),
+        set(),
+    ),
+    "sops-flux-layout-yml": (
+        "clusters/prod/secret.yml",
+        lambda: _enc(SECRET, rules=FLUX_RULES),
+        set(),
+    ),
+    "sops-json-secret": (
+        "k8s/secret.json",
+        lambda: _enc('{"apiVersion": "v1", "kind": "Secret", "stringData": {"k": "v"}}', "json"),
+        set(),
+    ),
+    "sops-partial-secret": (
+        "k8s/partial.yaml",
+        lambda: _enc(
+            SECRET.replace("stringData:", "data:\n  x: eA==\nstringData:"),
+            rules=Rules(encrypted_regex="^data$"),
+        ),
+        {"KS101", "KS202"},  # plaintext Secret value, and its .sops.yaml rule wants stringData
+    ),
+    "sops-partial-vs-rule": (
+        "secrets/values.yaml",
+        lambda: _enc("password: a\ntoken: b\n", rules=Rules(encrypted_regex="^password$")),
+        {"KS202"},
+    ),
+    "sops-rule-unencrypted": ("secrets/app-values.yaml", lambda: "password: hunter2\n", {"KS201"}),
+    "sops-rule-manifest-not-secret": (
+        "secrets/cm.yaml",
+        lambda: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+        set(),
+    ),
+    "sops-broken-metadata": (
+        "secrets/broken.yaml",
+        lambda: (
+            "password: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\nsops:\n    mac: x\n    version: 3.11.0\n"
+        ),
+        {"KS204"},
+    ),
+}
+
+CONFIG = load_config(
+    "creation_rules:\n"
+    "  - path_regex: ^secrets/.*\\.yaml$\n"
+    "    encrypted_regex: ^(password|token)$\n"
+    f"    age: {PUBLIC}\n"
+    "  - path_regex: .*\\.ya?ml$\n"
+    "    encrypted_regex: ^(data|stringData)$\n"
+    f"    age: {PUBLIC}\n",
+    Path("/repo/.sops.yaml"),
+)
+
+
+def _options() -> Options:
+    files = {
+        "overlay/db.env": b"PASSWORD=hunter2\n",
+        "enc/db.env": _enc("PASSWORD=hunter2\n", "dotenv").encode(),
+    }
+
+    def rule_for(path: str):  # type: ignore[no-untyped-def]
+        try:
+            return CONFIG.rule_for(Path("/repo") / path)
+        except Exception:
+            return None
+
+    return Options(rule_for=rule_for, read=files.get)
+
+
+OPTIONS = _options()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case(name: str) -> None:
+    path, content, expected = CASES[name]
+    found = scan_bytes(path, content.encode("utf-8", "surrogateescape"), OPTIONS)
+    assert {f.rule for f in found} == expected, [f.text() for f in found]
+
+
+@pytest.mark.parametrize("name", sorted(ENCRYPTED))
+def test_encrypted_case(name: str) -> None:
+    path, make, expected = ENCRYPTED[name]
+    found = scan_bytes(path, make().encode(), OPTIONS)
+    assert {f.rule for f in found} == expected, [f.text() for f in found]
+
+
+def test_lines_and_locators_name_no_values() -> None:
+    found = scan_bytes("k8s/secret.yaml", SECRET.encode(), OPTIONS)
+    assert [(f.rule, f.line, f.col) for f in found] == [("KS101", 7, 1)]
+    for f in found:
+        assert "hunter2" not in f.message + f.locator + f.fingerprint
