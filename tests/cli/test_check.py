@@ -1,0 +1,182 @@
+"""kseal check through the real CLI: exit codes, formats, suppression, MAC and seal checks, --fix,
+and no false positives on kseal's own encrypted and sealed output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.cli.conftest import Run
+
+SENTINEL = "SENTINEL-c4e7-check"
+SECRET = f"""\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: prod
+stringData:
+  password: {SENTINEL}
+"""
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    (repo / ".git").mkdir()  # stops the allowlist search, like a real checkout
+    return repo
+
+
+def test_exit_codes_and_text(kseal: Run, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "k8s" / "ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")
+    assert kseal("check", ".", cwd=repo).returncode == 0
+    (repo / "k8s" / "secret.yaml").write_text(SECRET)
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1
+    assert (
+        out.stdout.decode()
+        == "k8s/secret.yaml:6:1: KS101 Secret prod/db has plaintext stringData: password\n"
+    )
+    assert b"2 file(s) checked, 1 error(s)" in out.stderr
+    assert SENTINEL.encode() not in out.stdout + out.stderr
+    assert kseal("check", "--format", "xml", cwd=repo).returncode == 2
+    assert kseal("check", "missing.yaml", cwd=repo).returncode == 2
+    assert kseal("check", "--bogus", cwd=repo).returncode == 2
+
+
+def test_json_and_sarif(kseal: Run, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "k8s" / "secret.yaml").write_text(SECRET)
+    data = json.loads(kseal("check", "--format", "json", cwd=repo).stdout)
+    assert data["files_checked"] == 1
+    [finding] = data["findings"]
+    assert (
+        finding["rule"] == "KS101"
+        and finding["line"] == 6
+        and finding["name"] == "secret-plaintext"
+    )
+    sarif = json.loads(kseal("check", "--format", "sarif", cwd=repo).stdout)
+    assert sarif["version"] == "2.1.0"
+    [result] = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "KS101"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 6, "startColumn": 1}
+    assert result["partialFingerprints"]["kseal/v1"] == finding["fingerprint"]
+    assert SENTINEL not in json.dumps(sarif) + json.dumps(data)
+
+
+def test_allowlists_and_baseline(kseal: Run, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "k8s" / "secret.yaml").write_text(SECRET)
+    (repo / "fixtures").mkdir()
+    (repo / "fixtures" / "s.yaml").write_text(SECRET)
+    (repo / ".kseal.yaml").write_text(
+        "check:\n  allow:\n    - path: fixtures/*\n      rules: [KS101]\n"
+    )
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1 and b"fixtures" not in out.stdout
+    (repo / ".kseal.yaml").unlink()
+    (repo / "pyproject.toml").write_text('[tool.kseal.check]\nallow = [{path = "fixtures/"}]\n')
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1 and b"fixtures" not in out.stdout
+    assert kseal("check", "--write-baseline", "base.json", cwd=repo).returncode == 0
+    baseline = (repo / "base.json").read_text()
+    assert SENTINEL not in baseline and "k8s/secret.yaml" in baseline
+    assert kseal("check", "--baseline", "base.json", cwd=repo).returncode == 0
+    # a new finding is still reported; moving the accepted one to another line is not
+    (repo / "k8s" / "secret.yaml").write_text("# moved down\n" + SECRET)
+    (repo / "k8s" / "new.yaml").write_text(SECRET.replace("name: db", "name: other"))
+    out = kseal("check", "--baseline", "base.json", cwd=repo)
+    assert out.returncode == 1 and out.stdout.decode().startswith("k8s/new.yaml:")
+    assert out.stdout.count(b"\n") == 1
+    (repo / ".kseal.yaml").write_text("check:\n  allow:\n    - path: x\n      rules: [NOPE]\n")
+    assert kseal("check", cwd=repo).returncode == 2
+
+
+def test_kseal_output_is_never_flagged(
+    kseal: Run, tmp_path: Path, identity: tuple[Path, str]
+) -> None:
+    _, public = identity
+    repo = _repo(tmp_path)
+    plain = tmp_path / "secret.yaml"
+    plain.write_text(SECRET)
+    for name, args in (
+        ("all.yaml", ()),
+        ("flux.yaml", ("--encrypted-regex", "^(data|stringData)$")),
+        ("flux.yml", ("--encrypted-regex", "^(data|stringData)$")),
+    ):
+        out = kseal(
+            "encrypt", "--age", public, *args, "--filename-override", name, input=plain.read_bytes()
+        )
+        assert out.returncode == 0, out.stderr
+        (repo / "k8s" / name).write_bytes(out.stdout)
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    assert (
+        kseal(
+            "keys", "generate", "--key", str(key), "--cert", str(cert), "--bits", "2048"
+        ).returncode
+        == 0
+    )
+    for scope in ("strict", "namespace-wide", "cluster-wide"):
+        out = kseal(
+            "seal", "--cert", str(cert), "--scope", scope, "-o", "yaml", input=plain.read_bytes()
+        )
+        assert out.returncode == 0, out.stderr
+        (repo / "k8s" / f"sealed-{scope}.yaml").write_bytes(out.stdout)
+    (repo / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: .*\\.ya?ml$\n    encrypted_regex: ^(data|stringData)$\n    age: {public}\n"
+    )
+    (repo / "k8s" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n"
+    )
+    out = kseal("check", "--sealing-key", str(key), cwd=repo)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_sealed_secret_renamed_is_caught_with_the_key(kseal: Run, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    kseal("keys", "generate", "--key", str(key), "--cert", str(cert), "--bits", "2048")
+    sealed = kseal("seal", "--cert", str(cert), "-o", "yaml", input=SECRET.encode()).stdout.decode()
+    renamed = re.sub(r"(?m)^  name: db$", "  name: db-copy", sealed, count=1)
+    assert renamed != sealed
+    (repo / "k8s" / "sealed.yaml").write_text(renamed)
+    assert kseal("check", cwd=repo).returncode == 0  # not detectable without the key
+    out = kseal("check", "--sealing-key", str(key), cwd=repo)
+    assert out.returncode == 1 and b"KS401" in out.stdout
+    assert SENTINEL.encode() not in out.stdout + out.stderr
+
+
+def test_verify_mac(kseal: Run, tmp_path: Path, identity: tuple[Path, str]) -> None:
+    key, public = identity
+    repo = _repo(tmp_path)
+    plain = tmp_path / "values.yaml"
+    plain.write_text(f"password: {SENTINEL}\nreplicas: 3\n")
+    enc = kseal(
+        "encrypt", "--age", public, "--encrypted-regex", "^password$", str(plain)
+    ).stdout.decode()
+    (repo / "values.yaml").write_text(enc.replace("replicas: 3", "replicas: 4"))
+    env = {"SOPS_AGE_KEY_FILE": str(key)}
+    assert kseal("check", cwd=repo, env=env).returncode == 0  # no MAC check by default
+    out = kseal("check", "--verify-mac", cwd=repo, env=env)
+    assert out.returncode == 1 and b"KS203" in out.stdout
+    assert kseal("check", "--verify-mac", cwd=repo).returncode == 0  # no key: nothing to say
+
+
+def test_fix_encrypts_with_the_rule(kseal: Run, tmp_path: Path, identity: tuple[Path, str]) -> None:
+    key, public = identity
+    repo = _repo(tmp_path)
+    (repo / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: \\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: {public}\n"
+    )
+    target = repo / "k8s" / "secret.yaml"
+    target.write_text(SECRET)
+    assert kseal("check", "--fix", cwd=repo).returncode == 8  # stdin is not a terminal
+    assert target.read_text() == SECRET
+    out = kseal("check", "--fix", "-y", cwd=repo)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert SENTINEL not in target.read_text() and "ENC[" in target.read_text()
+    out = kseal("decrypt", str(target), env={"SOPS_AGE_KEY_FILE": str(key)})
+    assert out.stdout.decode() == SECRET
