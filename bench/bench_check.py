@@ -63,8 +63,8 @@ def generate(root: Path, n: int, seed: int = 7) -> set[str]:
 
     rnd = random.Random(seed)
     _, public = agekey.generate_identity()
-    secret_tpl = (  # noqa: S105 - a generated test fixture
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-{i}\n  namespace: prod\n"
+    secret_tpl = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-{i}\n  namespace: prod\n"  # noqa: S105
         "type: Opaque\nstringData:\n  username: admin\n  password: {pw}\n"
     )
     sops_flux = _encrypt(secret_tpl.format(i=0, pw="x7Hq2pLmZ9vR4t"), public, "^(data|stringData)$")
