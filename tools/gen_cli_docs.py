@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "cli.md"
 COMMANDS = [
     "", "encrypt", "decrypt", "edit", "set", "unset", "filestatus", "rotate", "updatekeys",
-    "exec-env", "exec-file", "diff", "git-setup", "keygen",
+    "exec-env", "exec-file", "diff", "git-setup", "check", "keygen",
     "seal", "unseal", "reseal", "cert", "keys", "keys generate",
 ]
 
