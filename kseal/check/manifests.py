@@ -31,7 +31,14 @@ class Context:
 
 
 def templated(value: str) -> bool:
-    return "{{" in value or "${" in value
+    """Helm/Go templates, shell/envsubst/Flux variables, argocd-vault-plugin placeholders and
+    vals references: filled in at deploy time, not secrets in the file."""
+    return (
+        "{{" in value
+        or "${" in value
+        or value.startswith(("ref+", "<path:"))
+        or (value.startswith("<") and value.endswith(">") and " " not in value)
+    )
 
 
 def is_sops_doc(doc: Map) -> bool:

@@ -153,6 +153,12 @@ CASES: dict[str, tuple[str, str, set[str]]] = {
         "apiVersion: v1\nkind: Secret\nmetadata: {name: t}\nstringData:\n  a: ${DB_PASSWORD}\n  b: '{{ .password }}'\n",
         set(),
     ),
+    "placeholder-values": (
+        "avp.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\n  annotations: {avp.kubernetes.io/path: secret/db}\n"
+        "stringData:\n  a: <password>\n  b: <path:secret/data/db#password>\n  c: ref+vault://db/password\n",
+        set(),
+    ),
     "configmap": (
         "cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  password: not-a-secret-by-kind\n",
