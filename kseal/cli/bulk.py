@@ -21,7 +21,7 @@ from kseal.errors import KsealError, NoFileError
 
 # File name endings a directory walk considers; explicitly named files are always taken.
 KNOWN_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini")
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv"}
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 
 
 class Skip(Exception):

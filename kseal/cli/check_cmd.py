@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kseal.cli.bulk import SKIP_DIRS
 from kseal.errors import ConfigError, ConflictError
 
 if TYPE_CHECKING:
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
     from kseal.check.suppress import Allow
     from kseal.sops.config import Config, CreationRule
 
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 MAX_BYTES = 10 << 20
 
 
