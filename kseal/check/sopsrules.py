@@ -19,6 +19,30 @@ from kseal.sops.tree import Branch, Comment, leaves
 VerifyMac = Callable[[bytes], None]
 
 
+# Tool configuration that a broad path_regex (".*\\.yaml") matches but nobody means to encrypt.
+NEVER_REQUIRED = {
+    ".sops.yaml",
+    ".kseal.yaml",
+    ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml",
+    "kustomization.yaml",
+    "kustomization.yml",
+    "Chart.yaml",
+    "Chart.lock",
+    ".gitlab-ci.yml",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "renovate.json",
+    ".yamllint.yaml",
+}
+
+
+def _exempt(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name in NEVER_REQUIRED or path.startswith(".github/") or "/.github/" in path
+
+
 def _is_manifest(doc: Branch) -> bool:
     return isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str)
 
@@ -78,7 +102,7 @@ def check(
     rule_rules = rule.rules if rule is not None else None
     has_selection = rule_rules is not None and any(getattr(rule_rules, n) for n in RULE_NAMES)
     if loaded.metadata is None:
-        if rule is None or not rule.path_regex or fmt == "binary":
+        if rule is None or not rule.path_regex or fmt == "binary" or _exempt(path):
             return []
         docs = [d for d in loaded.docs if not _is_manifest(d)]  # manifests: KS101's business
         if not docs or not _offenders(docs, (rule_rules or Rules()).with_default()):

@@ -239,6 +239,11 @@ ENCRYPTED = {
         {"KS202"},
     ),
     "sops-rule-unencrypted": ("secrets/app-values.yaml", lambda: "password: hunter2\n", {"KS201"}),
+    "sops-rule-tool-config": (
+        "secrets/kustomization.yaml",
+        lambda: "resources: [a.yaml]\npassword: x\n",
+        set(),
+    ),
     "sops-rule-manifest-not-secret": (
         "secrets/cm.yaml",
         lambda: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
