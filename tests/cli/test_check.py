@@ -180,3 +180,10 @@ def test_fix_encrypts_with_the_rule(kseal: Run, tmp_path: Path, identity: tuple[
     assert SENTINEL not in target.read_text() and "ENC[" in target.read_text()
     out = kseal("decrypt", str(target), env={"SOPS_AGE_KEY_FILE": str(key)})
     assert out.stdout.decode() == SECRET
+
+
+def test_this_repository_passes_its_own_check(kseal: Run) -> None:
+    """Dogfood: kseal's repository, with its .kseal.yaml allowlist, has nothing to report."""
+    root = Path(__file__).resolve().parents[2]
+    out = kseal("check", ".", cwd=root)
+    assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
