@@ -56,6 +56,11 @@ def parse_recipient(text: str) -> Any:
     )
 
 
+def split_recipients(text: str) -> list[str]:
+    """A comma-separated recipient list (``--age``, ``SOPS_AGE_RECIPIENTS``, ``.sops.yaml``)."""
+    return [r.strip() for r in text.split(",") if r.strip()]
+
+
 def wrap_key(data_key: bytes, recipient: str) -> str:
     """``data_key`` as a single-recipient, ASCII-armored age file (trailing newline included)."""
     import pyrage

@@ -152,7 +152,7 @@ def _run_command(found: Discovery, env: Mapping[str, str], recipient: str) -> No
 
 
 def recipients_from_env(env: Mapping[str, str]) -> list[str]:
-    return [r.strip() for r in env.get("SOPS_AGE_RECIPIENTS", "").split(",") if r.strip()]
+    return agekey.split_recipients(env.get("SOPS_AGE_RECIPIENTS", ""))
 
 
 def unwrap_data_key(

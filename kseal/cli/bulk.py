@@ -12,7 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,14 @@ def is_bulk(paths: list[str]) -> bool:
     return Path(only).is_dir() or (has_glob(only) and not Path(only).exists())
 
 
+def files_under(directory: Path) -> Iterator[Path]:
+    """Every file below ``directory``, sorted, skipping VCS, virtualenv and node_modules dirs."""
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            yield Path(root) / name
+
+
 def expand(paths: Iterable[str]) -> list[Path]:
     """Files named, found under directories (known formats only, sorted), or matched by globs."""
     out: list[Path] = []
@@ -64,11 +72,9 @@ def expand(paths: Iterable[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                for name in sorted(files):
-                    if name.lower().endswith(KNOWN_SUFFIXES) and name != ".sops.yaml":
-                        add(Path(root) / name)
+            for found in files_under(path):
+                if found.name.lower().endswith(KNOWN_SUFFIXES) and found.name != ".sops.yaml":
+                    add(found)
         elif has_glob(raw) and not path.exists():
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:

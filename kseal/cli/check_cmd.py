@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kseal.cli.bulk import SKIP_DIRS
+from kseal.cli.bulk import files_under
 from kseal.errors import ConfigError, ConflictError
 
 if TYPE_CHECKING:
@@ -22,10 +22,8 @@ def walk(paths: list[str]) -> Iterator[str]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                for name in sorted(files):
-                    yield _rel(Path(root) / name)
+            for found in files_under(path):
+                yield _rel(found)
         elif path.is_file():
             yield _rel(path)
         elif not path.exists():

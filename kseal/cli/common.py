@@ -55,6 +55,26 @@ def ask_passphrase(label: str) -> str | None:
             return None
 
 
+def save_reencrypted(file: str, dec: Decrypted, store: Store, source: object | None) -> None:
+    """Re-encrypt ``dec`` under its own data key (unchanged values keep their ciphertext) and
+    write it atomically over ``file``; ``source`` is the text layout to keep."""
+    from datetime import UTC, datetime
+
+    from kseal.fileio import write_atomic
+    from kseal.sops.workflows import reencrypt
+
+    out = reencrypt(
+        dec,
+        store,
+        dec.key,
+        random=os.urandom,
+        now=datetime.now(UTC),
+        stash=dec.stash,
+        source=source,
+    )
+    write_atomic(Path(file), out, plaintext=False)
+
+
 def decrypt_file(
     path: str,
     *,

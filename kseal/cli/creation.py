@@ -31,7 +31,9 @@ def recipients_and_rules(
     from kseal.identities import recipients_from_env
 
     if age:
-        return [[r.strip() for r in age.split(",") if r.strip()]], 0, None
+        from kseal.agekey import split_recipients
+
+        return [split_recipients(age)], 0, None
     env_recipients = recipients_from_env(os.environ)
     if env_recipients:
         return [env_recipients], 0, None

@@ -40,9 +40,9 @@ def _edit_loop(name: str, store: Store, original: bytes) -> tuple[bytes, Loaded]
 
 
 def edit_existing(file: str, store: Store, *, ignore_mac: bool) -> bool:
-    from kseal.cli.common import unwrap
-    from kseal.fileio import read_input, write_atomic
-    from kseal.sops import engine, workflows
+    from kseal.cli.common import save_reencrypted, unwrap
+    from kseal.fileio import read_input
+    from kseal.sops import engine
 
     dec = engine.decrypt_tree(
         read_input(file), store, unwrap=unwrap, ignore_mac=ignore_mac, keep_stash=True
@@ -53,16 +53,7 @@ def edit_existing(file: str, store: Store, *, ignore_mac: bool) -> bool:
         return False
     _, loaded = result
     edited = engine.Decrypted(loaded.docs, dec.metadata, loaded.source, dec.key, dec.stash)
-    out = workflows.reencrypt(
-        edited,
-        store,
-        dec.key,
-        random=os.urandom,
-        now=datetime.now(UTC),
-        stash=dec.stash,
-        source=loaded.source,
-    )
-    write_atomic(Path(file), out, plaintext=False)
+    save_reencrypted(file, edited, store, loaded.source)
     return True
 
 

@@ -71,7 +71,7 @@ def rotate(
 def _split(text: str | None) -> list[str]:
     from kseal import agekey
 
-    out = [r.strip() for r in (text or "").split(",") if r.strip()]
+    out = agekey.split_recipients(text or "")
     for r in out:
         agekey.parse_recipient(r)
     return out

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kseal.cli.common import stores_for
+from kseal.cli.common import save_reencrypted, stores_for
 from kseal.errors import ConflictError, InputError
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ def set_(
     result = set_path(doc, steps, new)
     if not isinstance(result, Branch):
         raise InputError("the top level of a document must stay a mapping")
-    _save(file, dec, store)
+    save_reencrypted(file, dec, store, dec.source)
 
 
 def _read_value(value: str | None, value_file: bool, value_stdin: bool) -> bytes:
@@ -133,25 +132,6 @@ def _open(file: str, input_type: str | None) -> tuple[Decrypted, Store]:
     return decrypt_file(file, input_type=input_type, keep_stash=True), store
 
 
-def _save(file: str, dec: Decrypted, store: Store) -> None:
-    from datetime import UTC, datetime
-    from pathlib import Path
-
-    from kseal.fileio import write_atomic
-    from kseal.sops.workflows import reencrypt
-
-    out = reencrypt(
-        dec,
-        store,
-        dec.key,
-        random=os.urandom,
-        now=datetime.now(UTC),
-        stash=dec.stash,
-        source=dec.source,
-    )
-    write_atomic(Path(file), out, plaintext=False)
-
-
 def unset(
     file: FileArg,
     path: PathArg,
@@ -176,7 +156,7 @@ def unset(
             sys.stderr.write("kseal: the path is absent; the file is unchanged\n")
             return
         raise
-    _save(file, dec, store)
+    save_reencrypted(file, dec, store, dec.source)
 
 
 def filestatus(file: FileArg, input_type: InputType = None) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kseal.agekey import split_recipients
 from kseal.errors import ConfigError, NoMatchingRuleError
 from kseal.sops.rules import RULE_NAMES, Rules
 from kseal.yamlio import safe_load_all
@@ -142,7 +143,7 @@ def _keys(value: object, name: str, where: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
+        return split_recipients(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
     raise ConfigError(f"{where}: '{name}' must be a comma-separated string or a list of strings")
