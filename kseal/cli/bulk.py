@@ -28,6 +28,13 @@ class Skip(Exception):
     """This file needs nothing (already encrypted, not encrypted, no rule...)."""
 
 
+def skip_if_plain(data: bytes) -> None:
+    """Skip a file that cannot hold sops metadata, before spending a parse on it (a Helm
+    template in a tree is not a failure)."""
+    if b"sops" not in data:
+        raise Skip("not encrypted")
+
+
 @dataclass
 class Outcome:
     path: str

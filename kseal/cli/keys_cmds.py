@@ -88,17 +88,18 @@ def _rotate_one(
     from datetime import UTC, datetime
 
     from kseal import agekey
-    from kseal.cli.bulk import Skip
-    from kseal.cli.common import decrypt_file
+    from kseal.cli.bulk import Skip, skip_if_plain
+    from kseal.cli.common import unwrap
     from kseal.errors import NotEncryptedError
     from kseal.fileio import read_input, write_output
-    from kseal.sops import workflows
+    from kseal.sops import engine, workflows
 
     store, _ = stores_for(file, None, input_type, None)
-    if many and b"sops" not in read_input(file):
-        raise Skip("not encrypted")
+    data = read_input(file)
+    if many:
+        skip_if_plain(data)
     try:
-        dec = decrypt_file(file, input_type=input_type)
+        dec = engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
     except NotEncryptedError:
         if many:
             raise Skip("not encrypted") from None
@@ -144,7 +145,7 @@ def updatekeys(
 
 def _update_one(path: Path, yes: bool, input_type: str | None, config: str | None) -> str:
     from kseal import agekey
-    from kseal.cli.bulk import Skip
+    from kseal.cli.bulk import Skip, skip_if_plain
     from kseal.cli.creation import creation_rule
     from kseal.fileio import read_input, write_atomic
     from kseal.sops import workflows
@@ -157,8 +158,7 @@ def _update_one(path: Path, yes: bool, input_type: str | None, config: str | Non
         )
     store, _ = stores_for(str(path), None, input_type, None)
     data = read_input(str(path))
-    if b"sops" not in data:
-        raise Skip("not encrypted")
+    skip_if_plain(data)
     update = workflows.update_keys(
         data,
         store,

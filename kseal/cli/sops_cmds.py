@@ -270,15 +270,15 @@ def _decrypt_one(
     indent: int | None,
     many: bool,
 ) -> str:
-    from kseal.cli.bulk import Skip
+    from kseal.cli.bulk import Skip, skip_if_plain
     from kseal.errors import NotEncryptedError
     from kseal.fileio import read_input, write_output
     from kseal.sops import engine
 
     in_store, out_store = stores_for(file, override, input_type, output_type)
     data = read_input(file)
-    if many and b"sops" not in data:
-        raise Skip("not encrypted")  # cheap: no sops metadata can be in it, parse or not
+    if many:
+        skip_if_plain(data)
     try:
         result = engine.decrypt(
             data,
