@@ -132,3 +132,9 @@ class ClusterError(KsealError):
     """The Kubernetes API or the controller could not be reached or refused a request."""
 
     exit_code = 1
+
+
+class InternalError(KsealError):
+    """kseal caught its own mistake before it did harm (e.g. a rewrite that would not decrypt)."""
+
+    exit_code = 3

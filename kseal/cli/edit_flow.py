@@ -90,6 +90,7 @@ def edit_new(
         wrap=agekey.wrap_key,
         random=os.urandom,
         now=datetime.now(UTC),
+        verify=True,
     )
     write_atomic(Path(file), out, plaintext=False)
     return True

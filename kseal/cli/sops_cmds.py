@@ -201,6 +201,7 @@ def _encrypt_one(
             wrap=agekey.wrap_key,
             random=os.urandom,
             now=datetime.now(UTC),
+            verify=destination not in (None, "-"),
         )
     except AlreadyEncryptedError:
         if many:

@@ -19,6 +19,8 @@ from kseal.sops.metadata import Metadata, from_plain
 from kseal.sops.rules import Rules
 from kseal.sops.stores import Store
 from kseal.sops.tree import Branch, Comment, Value
+from kseal.sops.verify import outline
+from kseal.sops.verify import verify as check_output
 
 Random = Callable[[int], bytes]
 Wrap = Callable[[bytes, str], str]
@@ -50,7 +52,10 @@ def encrypt(
     wrap: Wrap,
     random: Random,
     now: datetime,
+    verify: bool = False,
 ) -> bytes:
+    """Encrypt ``data``; with ``verify`` (for a file about to be replaced, as by ``encrypt -i``)
+    the result is decrypted again in memory and checked first (:mod:`kseal.sops.verify`)."""
     loaded = in_store.load(data)
     if loaded.metadata is not None:
         raise AlreadyEncryptedError(
@@ -70,6 +75,7 @@ def encrypt(
     if in_store.name == "binary" or out_store.name == "binary":
         rules = Rules()  # as sops >= 3.11: the single binary value is always encrypted
     key = random(32)
+    expected = outline(loaded.docs) if verify else None
     mac = encrypt_docs(loaded.docs, key, rules, lambda: random(32))
     lastmodified = utc_now_rfc3339(now)
     key_groups, threshold = keygroups.seal(
@@ -83,7 +89,10 @@ def encrypt(
         rules=rules,
     )
     source = loaded.source if out_store.name == in_store.name else None
-    return out_store.emit(loaded.docs, metadata.to_plain(), source=source, indent=options.indent)
+    out = out_store.emit(loaded.docs, metadata.to_plain(), source=source, indent=options.indent)
+    if expected is not None:
+        check_output(out, out_store, key, expected)
+    return out
 
 
 @dataclass

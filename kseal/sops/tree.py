@@ -157,6 +157,41 @@ def to_plain(value: Value) -> object:
     return value
 
 
+def shape(value: Value, *, comments: bool = True) -> tuple[object, ...]:
+    """An outline of ``value``'s structure, without its scalar values: mapping keys, container
+    kinds and (unless ``comments`` is false) where comments sit. Two trees with equal shapes
+    differ in leaf values only."""
+    out: list[object] = []
+    stack: list[object] = [value]
+    close_map, close_seq = object(), object()
+    while stack:
+        item = stack.pop()
+        if item is close_map:
+            out.append("}")
+        elif item is close_seq:
+            out.append("]")
+        elif isinstance(item, Branch):
+            out.append("{")
+            stack.append(close_map)
+            for k, v in reversed(item):
+                if isinstance(k, str):
+                    stack.append(v)
+                    stack.append(("key", k))
+                elif comments:
+                    stack.append(k)
+        elif isinstance(item, list):
+            out.append("[")
+            stack.append(close_seq)
+            stack.extend(v for v in reversed(item) if comments or not isinstance(v, Comment))
+        elif isinstance(item, tuple):
+            out.append(item)  # ("key", name): never equal to a bracket or a leaf marker
+        elif isinstance(item, Comment):
+            out.append("#")
+        else:
+            out.append(".")
+    return tuple(out)
+
+
 def from_plain(value: object) -> Value:
     """Build a tree from plain Python data (dicts become branches, in insertion order)."""
     if isinstance(value, dict):

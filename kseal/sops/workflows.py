@@ -14,12 +14,13 @@ from datetime import datetime
 
 from kseal.errors import KsealError, NotEncryptedError, TreePathError
 from kseal.sops import keygroups
-from kseal.sops.document import Stash, encrypt_docs, encrypt_mac
+from kseal.sops.document import Stash, check_mac, decrypt_docs, encrypt_docs, encrypt_mac
 from kseal.sops.engine import Decrypted, Random, Unwrap, Wrap
 from kseal.sops.gofmt import utc_now_rfc3339
 from kseal.sops.metadata import FORMAT_VERSION, Metadata, from_plain
 from kseal.sops.stores import Store
 from kseal.sops.tree import Branch, Comment, Value
+from kseal.sops.verify import outline, verify
 
 
 def reencrypt(
@@ -32,13 +33,18 @@ def reencrypt(
     stash: Stash | None = None,
     source: object | None = None,
 ) -> bytes:
-    """Encrypt the (changed) plaintext trees of ``dec`` again under ``key`` with a new MAC."""
+    """Encrypt the (changed) plaintext trees of ``dec`` again under ``key`` with a new MAC. The
+    result is decrypted again in memory and checked before it is returned (it is about to replace
+    a file)."""
     metadata = dec.metadata
+    expected = outline(dec.docs)
     mac = encrypt_docs(dec.docs, key, metadata.rules, lambda: random(32), stash=stash)
     metadata.lastmodified = utc_now_rfc3339(now)
     metadata.mac = encrypt_mac(mac, key, metadata.lastmodified, random(32))
     metadata.version = FORMAT_VERSION
-    return store.emit(dec.docs, metadata.to_plain(), source=source)
+    out = store.emit(dec.docs, metadata.to_plain(), source=source)
+    verify(out, store, key, expected)
+    return out
 
 
 def recipients_of(metadata: Metadata) -> list[list[str]]:
@@ -130,6 +136,12 @@ def update_keys(
         key, new_groups, threshold, wrap=wrap, random=random
     )
     update.output = store.emit(loaded.docs, metadata.to_plain(), source=loaded.source)
+    # the values are untouched: the new bytes must decrypt to what the old ones do
+    expected = store.load(data)
+    check_mac(
+        metadata.mac, decrypt_docs(expected.docs, key, metadata.rules), key, metadata.lastmodified
+    )
+    verify(update.output, store, key, outline(expected.docs))
     update.before = before
     return update
 

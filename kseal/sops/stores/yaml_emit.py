@@ -20,7 +20,7 @@ from kseal.sops.stores.yaml_scalar import (
     literal_ok,
     plain_ok,
 )
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
+from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves, shape
 
 
 def _same(a: object, b: object) -> bool:
@@ -50,22 +50,13 @@ def _value_text(span: Span, value: Scalar, text: str) -> str:
 
 
 def fits(docs: list[Branch], infos: list[DocInfo]) -> bool:
-    """True when the new trees have exactly the shape the source had (leaf for leaf)."""
+    """True when the new trees have exactly the structure the source had (same keys, same
+    containers, same comment positions), so that only leaf values differ."""
     if len(docs) != len(infos):
         return False
-    for doc, info in zip(docs, infos, strict=True):
-        if not info.in_place:
-            return False
-        n = 0
-        for leaf in leaves(doc):
-            if n >= len(info.spans):
-                return False
-            if isinstance(leaf.value, Comment) != isinstance(info.spans[n].value, Comment):
-                return False
-            n += 1
-        if n != len(info.spans):
-            return False
-    return True
+    return all(
+        info.in_place and shape(doc) == info.shape for doc, info in zip(docs, infos, strict=True)
+    )
 
 
 def emit_in_place(

@@ -15,7 +15,7 @@ from typing import Any
 
 from kseal.errors import InputError
 from kseal.sops.stores.yaml_scalar import resolve
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
+from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves, shape
 from kseal.yamlio import events as yaml_events
 
 
@@ -36,6 +36,7 @@ class DocInfo:
     in_place: bool = True
     end: int = 0  # where metadata is appended (end of the root mapping's content)
     meta_region: tuple[int, int] | None = None
+    shape: tuple[object, ...] = ()  # the document's structure as parsed (tree.shape)
 
 
 @dataclass
@@ -342,6 +343,7 @@ def parse(text: str) -> Parsed:
                 continue
             ordered.append(span)
         info.spans = ordered
+        info.shape = shape(doc)
     metadata = _plain(builder.metadata, builder.spans)
     return Parsed(text, builder.docs, infos, metadata)
 
