@@ -27,17 +27,30 @@ def rules_from_flags(base: Rules | None, **flags: str | bool | None) -> Rules:
 def recipients_and_rules(
     age: str | None, file: str | None, override: str | None, config: str | None
 ) -> tuple[list[list[str]], int, Rules | None]:
-    """(key groups of age recipients, Shamir threshold, selection rules) for a new file."""
+    """(key groups of age recipients, Shamir threshold, selection rules) for a new file.
+
+    As sops: recipients from ``--age`` or ``SOPS_AGE_RECIPIENTS`` replace the matching rule's keys
+    only; its selection (``encrypted_regex``...) still applies. Unlike sops, a ``.sops.yaml``
+    with no matching rule is no error when the recipients are given.
+    """
+    from kseal.errors import NoMatchingRuleError
     from kseal.identities import recipients_from_env
 
+    given: list[str] = []
     if age:
         from kseal.agekey import split_recipients
 
-        return [split_recipients(age)], 0, None
-    env_recipients = recipients_from_env(os.environ)
-    if env_recipients:
-        return [env_recipients], 0, None
-    rule = creation_rule(file, override, config)
+        given = split_recipients(age)
+    else:
+        given = recipients_from_env(os.environ)
+    try:
+        rule = creation_rule(file, override, config)
+    except NoMatchingRuleError:
+        if not given:
+            raise
+        rule = None
+    if given:
+        return [given], 0, rule.rules if rule is not None else None
     if rule is None:
         return [[]], 0, None
     return rule.groups(), rule.shamir_threshold, rule.rules

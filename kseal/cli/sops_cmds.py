@@ -174,6 +174,14 @@ def _encrypt_one(
     from kseal.fileio import read_input, write_output
     from kseal.sops import engine
 
+    if file in (None, "-") and not override and not input_type:
+        raise ConflictError(
+            "reading from stdin, kseal cannot tell the file's format or its .sops.yaml rule",
+            hints=[
+                "pass --filename-override NAME (e.g. secrets/db.yaml: format and rule), "
+                "or --input-type yaml|json|dotenv|ini|binary",
+            ],
+        )
     in_store, out_store = stores_for(file, override, input_type, output_type)
     try:
         groups, rule_threshold, rule_rules = recipients_and_rules(age, file, override, config)

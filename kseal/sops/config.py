@@ -132,7 +132,7 @@ class Config:
         raise NoMatchingRuleError(
             f"no matching creation rule in {self.path} for {relative}",
             hints=[
-                "rules' path_regex: " + ", ".join(repr(r.path_regex) for r in self.creation_rules),
+                "rules' path_regex: " + ", ".join(f"'{r.path_regex}'" for r in self.creation_rules),
                 "path_regex is searched in the path relative to the .sops.yaml directory; "
                 "pass --age to skip the rules",
             ],

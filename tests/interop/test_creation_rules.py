@@ -1,0 +1,101 @@
+"""Recipients from the command line and ``.sops.yaml`` rules, against the real sops 3.11 (issue 9,
+A3, A4): ``--age`` and ``SOPS_AGE_RECIPIENTS`` replace only the rule's keys and keep its selection;
+stdin needs a name or a type, never a silent binary blob."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kseal.yamlio import safe_load_all
+from tests.interop.conftest import needs_sops
+from tests.interop.test_workflows_sops import Keys, _kseal, _ok, _sops
+
+pytestmark = needs_sops
+
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: hunter2
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, Keys]:
+    keys = Keys(tmp_path, 2)
+    (tmp_path / ".sops.yaml").write_text(
+        "creation_rules:\n"
+        "  - path_regex: secrets/.*\\.yaml$\n"
+        "    encrypted_regex: ^(data|stringData)$\n"
+        f"    age: {keys.publics[0]}\n"
+    )
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "db.yaml").write_text(SECRET)
+    return tmp_path, keys
+
+
+def _clear_fields(encrypted: bytes) -> list[str]:
+    doc = safe_load_all(encrypted.decode())[0]
+    return [k for k, v in doc.items() if k != "sops" and "ENC[" not in str(v)]
+
+
+@pytest.mark.parametrize("how", ["--age", "SOPS_AGE_RECIPIENTS"])
+def test_recipients_from_the_command_line_keep_the_rules_selection(
+    repo: tuple[Path, Keys], how: str
+) -> None:
+    tmp, keys = repo
+    recipient = keys.publics[1]
+    args = ["--age", recipient] if how == "--age" else []
+    env = {"SOPS_AGE_RECIPIENTS": recipient} if how != "--age" else {}
+    by_kseal = _ok(_kseal(tmp, env, "encrypt", *args, "secrets/db.yaml"))
+    by_sops = _ok(_sops(tmp, env, "encrypt", *args, "secrets/db.yaml"))
+    # apiVersion, kind and metadata stay readable for kubectl and Flux, as with sops
+    assert _clear_fields(by_kseal) == _clear_fields(by_sops) == ["apiVersion", "kind", "metadata"]
+    meta = safe_load_all(by_kseal.decode())[0]["sops"]
+    assert meta["encrypted_regex"] == "^(data|stringData)$"
+    assert [a["recipient"] for a in meta["age"]] == [recipient]
+    (tmp / "enc.yaml").write_bytes(by_kseal)
+    plain = _ok(_sops(tmp, {"SOPS_AGE_KEY_FILE": str(keys.files[1])}, "decrypt", "enc.yaml"))
+    assert safe_load_all(plain.decode())[0]["stringData"]["password"] == "hunter2"
+
+
+def test_age_flag_outside_every_rule_still_encrypts(repo: tuple[Path, Keys]) -> None:
+    tmp, keys = repo
+    (tmp / "other.yaml").write_text(SECRET)
+    # sops refuses ("no matching creation rules found", #1790); kseal encrypts everything
+    assert _sops(tmp, {}, "encrypt", "--age", keys.publics[1], "other.yaml").returncode == 1
+    out = _ok(_kseal(tmp, {}, "encrypt", "--age", keys.publics[1], "other.yaml"))
+    assert _clear_fields(out) == []
+
+
+def test_yaml_on_stdin_needs_a_name_or_a_type(repo: tuple[Path, Keys]) -> None:
+    tmp, keys = repo
+    data = SECRET.encode()
+    plain = _kseal(tmp, {}, "encrypt", "--age", keys.publics[0], input=data)
+    assert plain.returncode == 8 == _sops(tmp, {}, "encrypt", "--age", keys.publics[0]).returncode
+    err = plain.stderr.decode()
+    assert err.startswith("kseal: error: reading from stdin") and err.count("\n") == 2, err
+    assert "--filename-override" in err and "--input-type" in err
+    assert plain.stdout == b""
+    # with a name: the format and the rule come from it
+    named = _ok(
+        _kseal(tmp, {}, "encrypt", "--filename-override", "secrets/x.yaml", "-", input=data)
+    )
+    assert _clear_fields(named) == ["apiVersion", "kind", "metadata"]
+    typed = _ok(
+        _kseal(tmp, {}, "encrypt", "--input-type", "yaml", "--age", keys.publics[0], input=data)
+    )
+    assert "sops" in safe_load_all(typed.decode())[0]
+
+
+def test_no_matching_rule_hint_shows_the_regex_as_written(repo: tuple[Path, Keys]) -> None:
+    tmp, _ = repo
+    (tmp / "other.yaml").write_text(SECRET)
+    out = _kseal(tmp, {}, "encrypt", "other.yaml")
+    err = out.stderr.decode()
+    assert out.returncode == 1
+    assert "path_regex: 'secrets/.*\\.yaml$'" in err, err
