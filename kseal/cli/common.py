@@ -91,3 +91,22 @@ def decrypt_file(
     return engine.decrypt_tree(
         read_input(path), store, unwrap=unwrap, ignore_mac=ignore_mac, keep_stash=keep_stash
     )
+
+
+def decrypt_to_change(
+    file: str, data: bytes, store: Store, *, ignore_mac: bool = False, keep_stash: bool = False
+) -> Decrypted:
+    """Decrypt ``data`` (the bytes of ``file``) for a command that will change it (edit, set,
+    unset, rotate); a file that is not encrypted yet gets the hint to encrypt it first."""
+    from kseal.errors import NotEncryptedError
+    from kseal.sops import engine
+
+    try:
+        return engine.decrypt_tree(
+            data, store, unwrap=unwrap, ignore_mac=ignore_mac, keep_stash=keep_stash
+        )
+    except NotEncryptedError as exc:
+        raise NotEncryptedError(
+            f"{file}: {exc.message}",
+            hints=[f"encrypt it first: kseal encrypt -i {file}", *exc.hints],
+        ) from None

@@ -40,13 +40,11 @@ def _edit_loop(name: str, store: Store, original: bytes) -> tuple[bytes, Loaded]
 
 
 def edit_existing(file: str, store: Store, *, ignore_mac: bool) -> bool:
-    from kseal.cli.common import save_reencrypted, unwrap
+    from kseal.cli.common import decrypt_to_change, save_reencrypted
     from kseal.fileio import read_input
     from kseal.sops import engine
 
-    dec = engine.decrypt_tree(
-        read_input(file), store, unwrap=unwrap, ignore_mac=ignore_mac, keep_stash=True
-    )
+    dec = decrypt_to_change(file, read_input(file), store, ignore_mac=ignore_mac, keep_stash=True)
     plaintext = store.emit(dec.docs, None, source=dec.source)
     result = _edit_loop(Path(file).name, store, plaintext)
     if result is None:

@@ -89,17 +89,17 @@ def _rotate_one(
 
     from kseal import agekey
     from kseal.cli.bulk import Skip, skip_if_plain
-    from kseal.cli.common import unwrap
+    from kseal.cli.common import decrypt_to_change
     from kseal.errors import NotEncryptedError
     from kseal.fileio import read_input, write_output
-    from kseal.sops import engine, workflows
+    from kseal.sops import workflows
 
     store, _ = stores_for(file, None, input_type, None)
     data = read_input(file)
     if many:
         skip_if_plain(data)
     try:
-        dec = engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
+        dec = decrypt_to_change(file, data, store)
     except NotEncryptedError:
         if many:
             raise Skip("not encrypted") from None

@@ -288,6 +288,7 @@ def _decrypt_one(
     data = read_input(file)
     if many:
         skip_if_plain(data)
+    in_clear: list[str] = []
     try:
         result = engine.decrypt(
             data,
@@ -297,12 +298,19 @@ def _decrypt_one(
             ignore_mac=ignore_mac,
             extract=extract,
             indent=indent,
+            in_clear=in_clear,
         )
     except NotEncryptedError:
         if many:
             raise Skip("not encrypted") from None
         raise
     write_output(destination, result, plaintext=True)
+    if in_clear:
+        name = file if file not in (None, "-") else "the input"
+        sys.stderr.write(
+            f"kseal: warning: {name}: {len(in_clear)} value(s) were not encrypted and are kept as "
+            f"they are: {', '.join(in_clear)}\n"
+        )
     return "decrypted"
 
 

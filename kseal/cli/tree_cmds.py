@@ -124,12 +124,13 @@ def _plain(value: Value) -> object:
 
 
 def _open(file: str, input_type: str | None) -> tuple[Decrypted, Store]:
-    from kseal.cli.common import decrypt_file
+    from kseal.cli.common import decrypt_to_change
+    from kseal.fileio import read_input
 
     store, _ = stores_for(file, None, input_type, None)
     if store.name == "binary":
         raise InputError(f"{file}: set and unset need a structured file (yaml, json, dotenv, ini)")
-    return decrypt_file(file, input_type=input_type, keep_stash=True), store
+    return decrypt_to_change(file, read_input(file), store, keep_stash=True), store
 
 
 def unset(

@@ -82,10 +82,13 @@ def decrypt_docs(
     rules: Rules,
     *,
     stash: Stash | None = None,
+    in_clear: list[str] | None = None,
 ) -> str:
     """Decrypt the selected leaves of ``docs`` in place and return the MAC of the plaintext (hex).
 
-    With ``stash`` given, records (path, kind, plaintext) -> ciphertexts for re-encryption.
+    With ``stash`` given, records (path, kind, plaintext) -> ciphertexts for re-encryption. A
+    selected value that is not an ``ENC[...]`` value (pasted in the clear into an encrypted file)
+    is an error, unless ``in_clear`` is given: then it is kept as it is and its path is appended.
     """
     cipher = Cipher(key)
     selector = Selector(rules)
@@ -97,7 +100,11 @@ def decrypt_docs(
                 continue
             is_comment = isinstance(value, Comment)
             selected = selector.should_encrypt(leaf.path, leaf.comments, is_comment)
-            if selected:
+            if selected and _in_clear(value):
+                if in_clear is None:
+                    raise _in_clear_error(leaf.path, value)
+                in_clear.append(_where(leaf.path))
+            elif selected:
                 aad = ":".join(leaf.path) + ":"
                 if isinstance(value, Comment):
                     enc = value.text
@@ -112,11 +119,6 @@ def decrypt_docs(
                         raise DecryptError(f"{exc.message} at {_where(leaf.path)}") from None
                     if stash is not None and enc:
                         _remember(stash, leaf.path, value, enc)
-                else:
-                    raise DecryptError(
-                        f"value at {_where(leaf.path)} should be encrypted but is a "
-                        f"{type(value).__name__}, not an ENC[...] string"
-                    )
                 leaf.replace(value)
             # sops writes a comment that follows sequence items as a list element holding an
             # ENC[...type:comment] string; once decrypted it is a comment, outside the MAC.
@@ -124,6 +126,22 @@ def decrypt_docs(
             if not is_comment and (selected or not rules.mac_only_encrypted):
                 h.update(to_bytes(value)[0])
     return h.hexdigest().upper()
+
+
+def _in_clear(value: Scalar) -> bool:
+    """A value that should be encrypted but is not (sops writes an empty string as ``""``)."""
+    return not isinstance(value, Comment) and value != "" and not is_encrypted_value(value)
+
+
+def _in_clear_error(path: tuple[str, ...], value: Scalar) -> DecryptError:
+    kind = "a string" if isinstance(value, str) else f"a {type(value).__name__}"
+    return DecryptError(
+        f"value at {_where(path)} should be encrypted but is {kind} in the clear",
+        hints=[
+            "someone wrote a plaintext value into the encrypted file; to re-encrypt it: "
+            "kseal decrypt -i --ignore-mac FILE && kseal encrypt -i FILE",
+        ],
+    )
 
 
 def _remember(stash: Stash, path: tuple[str, ...], value: Scalar, enc: str) -> None:

@@ -102,12 +102,16 @@ class Decrypted:
     source: object | None
     key: bytes = b""
     stash: Stash = field(default_factory=dict)
+    in_clear: list[str] = field(default_factory=list)  # paths kept in the clear (--ignore-mac)
 
 
 def decrypt_tree(
     data: bytes, store: Store, *, unwrap: Unwrap, ignore_mac: bool, keep_stash: bool = False
 ) -> Decrypted:
-    """Decrypt in place; ``keep_stash`` records old ciphertexts for a stable re-encryption."""
+    """Decrypt in place; ``keep_stash`` records old ciphertexts for a stable re-encryption.
+
+    With ``ignore_mac``, values that were pasted in the clear into the file are kept as they are
+    (listed in ``in_clear``), so that the file can be decrypted and encrypted again whole."""
     loaded = store.load(data)
     if loaded.metadata is None:
         raise NotEncryptedError(
@@ -117,10 +121,13 @@ def decrypt_tree(
     metadata = from_plain(loaded.metadata)
     key = unwrap(metadata)
     stash: Stash = {}
-    mac = decrypt_docs(loaded.docs, key, metadata.rules, stash=stash if keep_stash else None)
+    in_clear: list[str] | None = [] if ignore_mac else None
+    mac = decrypt_docs(
+        loaded.docs, key, metadata.rules, stash=stash if keep_stash else None, in_clear=in_clear
+    )
     if not ignore_mac:
         check_mac(metadata.mac, mac, key, metadata.lastmodified)
-    return Decrypted(loaded.docs, metadata, loaded.source, key, stash)
+    return Decrypted(loaded.docs, metadata, loaded.source, key, stash, in_clear or [])
 
 
 def decrypt(
@@ -132,8 +139,13 @@ def decrypt(
     ignore_mac: bool = False,
     extract: str | None = None,
     indent: int | None = None,
+    in_clear: list[str] | None = None,
 ) -> bytes:
+    """Decrypt ``data`` into ``out_store``'s format; the paths of values found in the clear
+    (only tolerated with ``ignore_mac``) are appended to ``in_clear``."""
     result = decrypt_tree(data, in_store, unwrap=unwrap, ignore_mac=ignore_mac)
+    if in_clear is not None:
+        in_clear.extend(result.in_clear)
     if extract is not None:
         if in_store.name == "binary":
             raise TreePathError("--extract cannot be used with binary files")

@@ -1,4 +1,6 @@
-"""Recipients from the command line and ``.sops.yaml`` rules, against the real sops 3.11 (issue 9,
+"""Command-line paths a newcomer meets, against the real sops 3.11 (issue 9, A3, A4, A7, C16).
+
+Recipients from the command line and ``.sops.yaml`` rules (issue 9,
 A3, A4): ``--age`` and ``SOPS_AGE_RECIPIENTS`` replace only the rule's keys and keep its selection;
 stdin needs a name or a type, never a silent binary blob."""
 
@@ -99,3 +101,54 @@ def test_no_matching_rule_hint_shows_the_regex_as_written(repo: tuple[Path, Keys
     err = out.stderr.decode()
     assert out.returncode == 1
     assert "path_regex: 'secrets/.*\\.yaml$'" in err, err
+
+
+def test_a_partly_encrypted_file_has_a_way_back(repo: tuple[Path, Keys]) -> None:
+    """Issue 9, A7: a value pasted in the clear into an encrypted file. Every command refuses it
+    with a hint naming the way back, and that way works: ``decrypt -i --ignore-mac`` keeps the
+    plaintext value (warning with its path), ``encrypt -i`` completes the file, sops reads it."""
+    tmp, keys = repo
+    env = {"SOPS_AGE_KEY_FILE": str(keys.files[0])}
+    path = tmp / "secrets" / "db.yaml"
+    _ok(_sops(tmp, {}, "encrypt", "-i", "secrets/db.yaml"))
+    text = path.read_text()
+    path.write_text(text.replace("stringData:\n", "stringData:\n    pasted: in-the-clear\n"))
+    for args in (
+        ["decrypt", "secrets/db.yaml"],
+        ["set", "secrets/db.yaml", '["stringData"]["x"]', '"y"'],
+        ["rotate", "secrets/db.yaml"],
+        ["edit", "secrets/db.yaml"],
+    ):
+        out = _kseal(tmp, {**env, "EDITOR": "true"}, *args)
+        err = out.stderr.decode()
+        assert out.returncode != 0
+        assert 'value at ["stringData"]["pasted"] should be encrypted' in err, (args, err)
+        assert "kseal decrypt -i --ignore-mac FILE && kseal encrypt -i FILE" in err
+        assert "in-the-clear" not in err
+    out = _kseal(tmp, env, "decrypt", "-i", "--ignore-mac", "secrets/db.yaml")
+    assert out.returncode == 0, out.stderr
+    assert '["stringData"]["pasted"]' in out.stderr.decode()
+    assert "in-the-clear" not in out.stderr.decode()
+    _ok(_kseal(tmp, env, "encrypt", "-i", "secrets/db.yaml"))
+    assert "in-the-clear" not in path.read_text()
+    plain = safe_load_all(_ok(_sops(tmp, env, "decrypt", "secrets/db.yaml")).decode())[0]
+    assert plain["stringData"] == {"pasted": "in-the-clear", "password": "hunter2"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["edit", "plain.yaml"],
+        ["set", "plain.yaml", '["a"]', '"b"'],
+        ["unset", "plain.yaml", '["a"]'],
+        ["rotate", "plain.yaml"],
+    ],
+)
+def test_changing_a_plaintext_file_says_encrypt_it_first(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "plain.yaml").write_text("a: b\n")
+    out = _kseal(tmp_path, {"EDITOR": "true"}, *args)
+    err = out.stderr.decode()
+    assert out.returncode == 1, err
+    assert err.startswith("kseal: error: plain.yaml: sops metadata not found"), err
+    assert "kseal: hint: encrypt it first: kseal encrypt -i plain.yaml" in err
+    assert (tmp_path / "plain.yaml").read_text() == "a: b\n"
