@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kseal.cli.common import stores_for, unwrap
 from kseal.errors import ConflictError, KeyMaterialError, KeyRetrievalError, KsealError, MacError
+
+if TYPE_CHECKING:
+    from kseal.sops.rules import Rules
+    from kseal.sops.stores import Store
+    from kseal.sops.tree import Branch
 
 ShowValues = Annotated[
     bool, typer.Option("--show-values", help="Show decrypted values instead of redaction markers.")
@@ -82,20 +88,30 @@ def _create_diff_key(path: Path) -> bytes:
         raise KeyMaterialError(f"{path}: cannot create the diff key: {exc.strerror}") from None
 
 
-def view(path: str, show_values: bool, *, lenient: bool) -> bytes:
-    """FILE decrypted in its own format, redacted unless ``show_values``. A file that is not
-    sops-encrypted is returned as is. With ``lenient`` (textconv), a file that cannot be
-    decrypted is returned as is, with a warning on stderr, instead of raising."""
+@dataclass
+class _Side:
+    """One file as the differ sees it: its bytes, and, when it could be read as a document, its
+    (decrypted) trees with the selection rules of its sops metadata (None: not encrypted)."""
+
+    data: bytes
+    store: Store
+    docs: list[Branch] | None = None
+    source: object | None = None
+    rules: Rules | None = None
+
+
+def _open_side(path: str, *, lenient: bool) -> _Side:
     from kseal.fileio import read_input
     from kseal.sops import engine
 
     data = read_input(path)
     store, _ = stores_for(path)
     try:
-        if store.load(data).metadata is None:
-            return data
+        loaded = store.load(data)
     except (KsealError, ValueError):
-        return data
+        return _Side(data, store)
+    if loaded.metadata is None:
+        return _Side(data, store, loaded.docs, loaded.source)
     try:
         try:
             dec = engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
@@ -108,12 +124,38 @@ def view(path: str, show_values: bool, *, lenient: bool) -> bytes:
         nokey = isinstance(err, KeyRetrievalError)
         why = "no identity can decrypt it" if nokey else f"cannot decrypt it ({err.message})"
         _warn(f"{path}: {why}; showing the ciphertext")
-        return data
-    if not show_values:
+        return _Side(data, store)
+    return _Side(data, store, dec.docs, dec.source, dec.metadata.rules)
+
+
+def _render(side: _Side, rules: Rules | None, show_values: bool) -> bytes:
+    """``side`` as text, every value ``rules`` select redacted (unless ``show_values``). A file
+    that is not encrypted and has no rules to apply is shown as it is."""
+    if side.docs is None or (rules is None and side.rules is None):
+        return side.data
+    if rules is not None and not show_values:
         from kseal.sops.redact import hmac_marker, redact
 
-        redact(dec.docs, dec.metadata.rules, hmac_marker(load_diff_key()))
-    return store.emit(dec.docs, None, source=dec.source, indent=None)
+        redact(side.docs, rules, hmac_marker(load_diff_key()))
+    return side.store.emit(side.docs, None, source=side.source, indent=None)
+
+
+def view(path: str, show_values: bool, *, lenient: bool) -> bytes:
+    """FILE decrypted in its own format, redacted unless ``show_values``. A file that is not
+    sops-encrypted is returned as is. With ``lenient`` (textconv), a file that cannot be
+    decrypted is returned as is, with a warning on stderr, instead of raising."""
+    side = _open_side(path, lenient=lenient)
+    return _render(side, side.rules, show_values)
+
+
+def _views(path_a: str, path_b: str, show_values: bool) -> tuple[bytes, bytes]:
+    """Both files alike: when only one is encrypted, the other (its plaintext counterpart) is
+    redacted with the same rules, so equal values give equal markers and nothing leaks."""
+    a, b = _open_side(path_a, lenient=False), _open_side(path_b, lenient=False)
+    return (
+        _render(a, a.rules or b.rules, show_values),
+        _render(b, b.rules or a.rules, show_values),
+    )
 
 
 def diff(
@@ -136,7 +178,7 @@ def diff(
         return
     if len(files) != 2:
         raise ConflictError("kseal diff compares two files: kseal diff A B")
-    a, b = (view(f, show_values, lenient=False) for f in files)
+    a, b = _views(files[0], files[1], show_values)
     if a == b:
         return
     _print_diff(_unified(a, b, files[0], files[1]))

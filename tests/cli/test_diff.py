@@ -323,3 +323,25 @@ def test_git_setup_outside_a_repository(kseal: Run, tmp_path: Path) -> None:
     out = kseal("git-setup", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
     assert out.returncode == 1
     assert out.stderr.decode().startswith("kseal: error: not inside a Git work tree\nkseal: hint: ")
+
+
+@pytest.mark.parametrize("order", ["enc-plain", "plain-enc"])
+def test_encrypted_against_its_plaintext_is_redacted_alike(
+    kseal: Run, tmp_path: Path, identity: tuple[Path, str], order: str
+) -> None:
+    """Issue 9, C19: the plaintext side is redacted with the encrypted side's rules, so only the
+    changed value's line differs and no value of either file is printed."""
+    key, public = identity
+    enc = _encrypt(kseal, tmp_path, public, SECRET, "secret.yaml")
+    plain = tmp_path / "edited.yaml"
+    plain.write_text(SECRET.replace(SENTINEL, CHANGED))
+    files = [str(enc), str(plain)] if order == "enc-plain" else [str(plain), str(enc)]
+    out = kseal("diff", *files, env=_env(key, tmp_path))
+    assert out.returncode == 1, out.stderr
+    text = out.stdout.decode()
+    assert SENTINEL not in text and CHANGED not in text
+    changed = [ln for ln in text.splitlines() if ln[:1] in "+-" and ln[:3] not in ("---", "+++")]
+    assert len(changed) == 2 and all("password: <redacted:" in ln for ln in changed), text
+    same = plain.read_text().replace(CHANGED, SENTINEL)
+    plain.write_text(same)
+    assert kseal("diff", *files, env=_env(key, tmp_path)).returncode == 0
