@@ -46,7 +46,9 @@ kseal uses sops's exit codes for the situations sops defines, so scripts keep wo
 | 203 | the file is already encrypted |
 
 In bulk mode (several files, a directory or a glob), the exit status is 0 when no file failed,
-else the exit code of the first file that failed. `exec-env` and `exec-file` exit with the
+else the exit code of the first file that failed. On a terminal, the summary lists the files that
+failed or were skipped, sorted by status, then the totals (`--verbose`: every file); elsewhere
+each file gets one line as it is done. `exec-env` and `exec-file` exit with the
 command's status (128 + N when it was killed by signal N). `diff A B` exits 0 when the decrypted
 files are the same and 1 when they differ, like `diff`.
 """
