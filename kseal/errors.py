@@ -78,6 +78,13 @@ class TreePathError(KsealError):
     exit_code = 91
 
 
+class PathNotFoundError(TreePathError):
+    """A well-formed tree path names nothing in the file (sops: a generic error, exit 1, for
+    ``--extract`` and ``unset``)."""
+
+    exit_code = 1
+
+
 class NoDocumentError(KsealError):
     """The input holds no document (sops: NeedAtLeastOneDocument)."""
 
@@ -88,6 +95,13 @@ class NoFileError(KsealError):
     """The named file does not exist (sops: NoFileSpecified)."""
 
     exit_code = 100
+
+
+class DecryptionOrderError(KsealError):
+    """``--decryption-order`` or ``SOPS_DECRYPTION_ORDER`` names a key type twice (sops:
+    DuplicateDecryptionKeyType)."""
+
+    exit_code = 112
 
 
 class KeyRetrievalError(KsealError):

@@ -4,7 +4,9 @@ per-file failures that do not stop the others.
 A command is in bulk mode when it gets more than one path, a directory, or a quoted glob. Each
 file's action returns a short status (``"encrypted"``) or raises :class:`Skip` (counted, not a
 failure) or a :class:`KsealError` (reported, then the next file). The exit status is 0 when every
-file succeeded or was skipped, else the exit code of the first failure.
+file succeeded or was skipped, else the exit code of the first failure. On a terminal the summary
+lists the failures and skips (every file with ``--verbose``), then the totals; elsewhere each file
+gets a log line as it is done.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from kseal.errors import KsealError, NoFileError
+from kseal.cli.common import SETTINGS
+from kseal.errors import ConflictError, KsealError, NoFileError
 
 # File name endings a directory walk considers; explicitly named files are always taken.
 KNOWN_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini")
@@ -65,8 +67,26 @@ def files_under(directory: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
+def in_place_only(paths: list[str], in_place: bool, verb: str) -> None:
+    """Bulk mode changes files in place: without ``-i``, say why, naming what was given."""
+    if in_place:
+        return
+    only = paths[0] if len(paths) == 1 else None
+    if only is not None and Path(only).is_dir():
+        what = f"{only} is a directory: the files in it"
+    elif only is not None:
+        what = f"{only} is a pattern: the files it matches"
+    else:
+        what = "several files"
+    raise ConflictError(
+        f"{what} are {verb} in place only",
+        hints=["add -i (--in-place) to process several files, a directory or a glob"],
+    )
+
+
 def expand(paths: Iterable[str]) -> list[Path]:
-    """Files named, found under directories (known formats only, sorted), or matched by globs."""
+    """Files named, found under directories (known formats only, sorted), or matched by globs.
+    A directory with no such file gets a warning (it is not an error)."""
     out: list[Path] = []
     seen: set[str] = set()
 
@@ -79,9 +99,16 @@ def expand(paths: Iterable[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            found_any = False
             for found in files_under(path):
                 if found.name.lower().endswith(KNOWN_SUFFIXES) and found.name != ".sops.yaml":
+                    found_any = True
                     add(found)
+            if not found_any:
+                sys.stderr.write(
+                    f"kseal: warning: {raw}: no {', '.join(KNOWN_SUFFIXES[:-1])} or "
+                    f"{KNOWN_SUFFIXES[-1]} file in this directory; nothing to do\n"
+                )
         elif has_glob(raw) and not path.exists():
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
@@ -100,18 +127,20 @@ def run(
     """Run ``action`` on each file; ``interactive`` actions prompt, so no progress bar."""
     outcomes: list[Outcome] = []
     tty = sys.stderr.isatty()
-    progress = _progress(verb, len(files)) if tty and len(files) > 1 and not interactive else None
+    progress = _Progress(verb, len(files)) if tty and len(files) > 1 and not interactive else None
     try:
         for path in files:
+            if progress is not None:
+                progress.show(str(path))
             outcomes.append(_one(path, action))
             if progress is not None:
-                progress[0].advance(progress[1])
+                progress.advance()
             elif not tty:
                 _line(outcomes[-1])
     finally:
         if progress is not None:
-            progress[0].stop()
-    _summary(verb, outcomes, tty)
+            progress.stop()
+    _summary(verb, outcomes, tty, SETTINGS.verbose)
     failed = [o for o in outcomes if not o.ok]
     return failed[0].code if failed else 0
 
@@ -132,18 +161,47 @@ def _line(o: Outcome) -> None:
         sys.stderr.write(f"kseal: hint: {hint}\n")
 
 
-def _progress(verb: str, total: int) -> tuple[Any, Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+class _Progress:
+    """A transient bar naming the file being processed (redrawn for each file, so a slow file
+    is visible)."""
 
-    progress = Progress(TextColumn(f"{verb}"), BarColumn(), MofNCompleteColumn(), transient=True)
-    progress.start()
-    task = progress.add_task(verb, total=total)
-    return progress, task
+    def __init__(self, verb: str, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.verb = verb
+        self.bar = Progress(
+            TextColumn(verb),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            transient=True,
+        )
+        self.bar.start()
+        self.task = self.bar.add_task("", total=total)
+
+    def show(self, path: str) -> None:
+        self.bar.update(self.task, description=path)
+        self.bar.refresh()
+
+    def advance(self) -> None:
+        self.bar.advance(self.task)
+
+    def stop(self) -> None:
+        self.bar.stop()
 
 
-def _summary(verb: str, outcomes: list[Outcome], tty: bool) -> None:
+def _kind(o: Outcome) -> int:
+    """Sort order of the summary: failures, then skips, then successes."""
+    if not o.ok:
+        return 0
+    return 1 if o.status.startswith("skipped") else 2
+
+
+def _summary(verb: str, outcomes: list[Outcome], tty: bool, verbose: bool) -> None:
+    """On a terminal: a table of the failures and skips (every file with ``--verbose``), sorted
+    by status, then the totals, so a failure never scrolls away in a long run."""
     failed = sum(not o.ok for o in outcomes)
-    skipped = sum(o.ok and o.status.startswith("skipped") for o in outcomes)
+    skipped = sum(_kind(o) == 1 for o in outcomes)
     done = len(outcomes) - failed - skipped
     totals = f"{verb}: {done} done, {skipped} skipped, {failed} failed"
     if not tty:
@@ -152,16 +210,19 @@ def _summary(verb: str, outcomes: list[Outcome], tty: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table()
-    table.add_column("file")
-    table.add_column("result")
-    for o in outcomes:
-        style = "green" if o.ok and not o.status.startswith("skipped") else "yellow"
-        table.add_row(o.path, o.status, style=style if o.ok else "red")
+    shown = sorted(
+        (o for o in outcomes if verbose or _kind(o) < 2),
+        key=lambda o: (_kind(o), o.status, o.path),
+    )
     console = Console(stderr=True, highlight=False)
-    console.print(table)
+    if shown:
+        table = Table()
+        table.add_column("file")
+        table.add_column("result")
+        for o in shown:
+            table.add_row(o.path, o.status, style=("red", "yellow", "green")[_kind(o)])
+        console.print(table)
     console.print(totals)
-    for o in outcomes:
-        if not o.ok:
-            for hint in o.hints:
-                sys.stderr.write(f"kseal: hint: {o.path}: {hint}\n")
+    for o in shown:
+        for hint in o.hints if not o.ok else ():
+            sys.stderr.write(f"kseal: hint: {o.path}: {hint}\n")

@@ -7,13 +7,43 @@ keep these signatures.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kseal.errors import DecryptionOrderError
 
 if TYPE_CHECKING:
     from kseal.sops.engine import Decrypted
     from kseal.sops.metadata import Metadata
     from kseal.sops.stores import Store
+
+
+@dataclass
+class Settings:
+    """What the global options asked for (set once per process by the root command)."""
+
+    verbose: bool = False
+
+
+SETTINGS = Settings()
+
+
+def decryption_order(text: str) -> list[str]:
+    """Parse sops's ``--decryption-order``/``SOPS_DECRYPTION_ORDER``: comma-separated key types,
+    each at most once (checked as sops does, not trimmed or case-folded; unknown types are
+    allowed). kseal has only age keys, so the order changes nothing else."""
+    if text == "":
+        return []
+    seen: list[str] = []
+    for kind in text.split(","):
+        if kind in seen:
+            raise DecryptionOrderError(
+                f"duplicate decryption key type: {kind!r}",
+                hints=["name each key type once in --decryption-order / SOPS_DECRYPTION_ORDER"],
+            )
+        seen.append(kind)
+    return seen
 
 
 def stores_for(

@@ -49,11 +49,9 @@ def rotate(
     add = _split(add_age)
     remove = _split(rm_age)
     if bulk.is_bulk(files):
-        if output or not in_place:
-            raise ConflictError(
-                "several files are rotated in place only",
-                hints=["add -i (--in-place)"],
-            )
+        if output:
+            raise ConflictError("--output takes a single FILE")
+        bulk.in_place_only(files, in_place, "rotated")
         targets = bulk.expand(files)
         raise typer.Exit(
             bulk.run(

@@ -136,21 +136,21 @@ def encrypt(
 
     paths = files or []
     if bulk.is_bulk(paths):
-        _bulk_checks(in_place, output, filename_override)
+        _bulk_checks(paths, in_place, output, filename_override)
         targets = bulk.expand(paths)
         raise typer.Exit(bulk.run("encrypt", targets, lambda p: one(str(p), str(p), True)))
     file = paths[0] if paths else None
     one(file, _destination(file, in_place, output), False)
 
 
-def _bulk_checks(in_place: bool, output: str | None, override: str | None) -> None:
+def _bulk_checks(
+    paths: list[str], in_place: bool, output: str | None, override: str | None
+) -> None:
+    from kseal.cli.bulk import in_place_only
+
     if output or override:
         raise ConflictError("--output and --filename-override take a single FILE")
-    if not in_place:
-        raise ConflictError(
-            "several files are changed in place only",
-            hints=["add -i (--in-place) to process several files, a directory or a glob"],
-        )
+    in_place_only(paths, in_place, "changed")
 
 
 def _encrypt_one(
@@ -240,7 +240,7 @@ def decrypt(
 
     paths = files or []
     if bulk.is_bulk(paths):
-        _bulk_checks(in_place, output, filename_override)
+        _bulk_checks(paths, in_place, output, filename_override)
         if extract:
             raise ConflictError("--extract takes a single FILE")
         targets = bulk.expand(paths)

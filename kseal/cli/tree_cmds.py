@@ -142,7 +142,7 @@ def unset(
     input_type: InputType = None,
 ) -> None:
     """Remove one key or list item from FILE in place, like 'sops unset'."""
-    from kseal.errors import TreePathError
+    from kseal.errors import PathNotFoundError, TreePathError
     from kseal.sops.engine import parse_path
     from kseal.sops.workflows import unset_path
 
@@ -152,20 +152,24 @@ def unset(
         if not dec.docs:
             raise TreePathError(f"component [{steps[0]!r}] not found")
         unset_path(dec.docs[0], steps)
-    except TreePathError:
+    except TreePathError as err:
         if idempotent:
             sys.stderr.write("kseal: the path is absent; the file is unchanged\n")
             return
-        raise
+        raise PathNotFoundError(err.message, hints=err.hints) from None  # exit 1, as sops
     save_reencrypted(file, dec, store, dec.source)
 
 
 def filestatus(file: FileArg, input_type: InputType = None) -> None:
     """Print {"encrypted":true} or {"encrypted":false} for FILE, like 'sops filestatus'."""
+    from kseal.errors import KsealError, NoFileError
     from kseal.fileio import read_input
 
     store, _ = stores_for(file, None, input_type, None)
-    data = read_input(file)
+    try:
+        data = read_input(file)
+    except NoFileError as err:
+        raise KsealError(err.message, hints=err.hints) from None  # exit 1, as sops
     try:
         encrypted = store.load(data).metadata is not None
     except InputError:

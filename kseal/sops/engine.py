@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from kseal.errors import AlreadyEncryptedError, KsealError, NotEncryptedError, TreePathError
+from kseal.errors import (
+    AlreadyEncryptedError,
+    KsealError,
+    NotEncryptedError,
+    PathNotFoundError,
+    TreePathError,
+)
 from kseal.sops import keygroups
 from kseal.sops.document import Stash, check_mac, decrypt_docs, encrypt_docs, encrypt_mac
 from kseal.sops.gofmt import utc_now_rfc3339
@@ -204,17 +210,20 @@ def _bad_path(text: str) -> TreePathError:
 
 
 def lookup(doc: Branch, path: list[str | int]) -> Value:
+    """The value at ``path``; PathNotFoundError (exit 1, as sops) when it names nothing."""
     current: Value = doc
     for step in path:
         if isinstance(step, str):
             if not isinstance(current, Branch) or step not in current.keys_():
-                raise TreePathError(f"component [{step!r}] not found")
+                raise PathNotFoundError(f"component [{step!r}] not found")
             current = current.get(step)
         else:
             if isinstance(current, Branch) or not isinstance(current, list):
-                raise TreePathError(f"component [{step}] is an index, but the value is not a list")
+                raise PathNotFoundError(
+                    f"component [{step}] is an index, but the value is not a list"
+                )
             items = [v for v in cast("list[Value]", current) if not isinstance(v, Comment)]
             if not -len(items) <= step < len(items):
-                raise TreePathError(f"component [{step}] is out of bounds")
+                raise PathNotFoundError(f"component [{step}] is out of bounds")
             current = items[step]
     return current
