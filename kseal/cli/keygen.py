@@ -26,7 +26,10 @@ def keygen(
         typer.Argument(metavar="INPUT", help="Identity file for -y (stdin if absent)."),
     ] = None,
 ) -> None:
-    """Generate an age identity, like age-keygen; the public key goes to stderr."""
+    """Generate an age identity, like age-keygen; the public key goes to stderr.
+
+    Missing parent directories of the output file are created with mode 0700.
+    """
     from kseal import agekey
     from kseal.fileio import read_input, write_output
 
@@ -44,10 +47,30 @@ def keygen(
     if output is not None and output != "-":
         if Path(output).exists():
             raise OutputError(f"{output}: file exists; refusing to overwrite an identity")
+        _make_parents(Path(output))
         write_output(output, data, plaintext=True)
         sys.stderr.write(f"Public key: {public}\n")
     else:
         write_output(None, data, plaintext=True)
+
+
+def _make_parents(path: Path) -> None:
+    """Create the missing directories above ``path``, each with mode 0700 (keys live there)."""
+    missing = []
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+            directory.chmod(0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(
+                f"{path}: cannot create the directory {directory}: {exc.strerror}"
+            ) from None
 
 
 def register(app: typer.Typer) -> None:
