@@ -17,6 +17,13 @@ def keygen(
         str | None,
         typer.Option("-o", "--output", help="Write the identity to this file (mode 0600)."),
     ] = None,
+    pq: Annotated[
+        bool,
+        typer.Option(
+            "--pq",
+            help="Make a post-quantum (ML-KEM-768 + X25519) identity, like age-keygen -pq.",
+        ),
+    ] = False,
     convert: Annotated[
         bool,
         typer.Option("-y", help="Print the public recipient of each identity in INPUT."),
@@ -42,7 +49,7 @@ def keygen(
         return
     if input_file is not None:
         raise InputError("an INPUT file is only used with -y")
-    secret, public = agekey.generate_identity()
+    secret, public = agekey.generate_identity(pq=pq)
     data = agekey.format_key_file(secret, public, datetime.now().astimezone()).encode()
     if output is not None and output != "-":
         if Path(output).exists():
