@@ -103,19 +103,24 @@ def armor(data: bytes) -> str:
 
 
 def dearmor(text: str) -> bytes:
-    """The binary age file inside ``text`` (armored, surrounding whitespace tolerated)."""
-    lines = text.strip().replace("\r\n", "\n").split("\n")
-    if len(lines) < 2 or lines[0].strip() != ARMOR_BEGIN or lines[-1].strip() != ARMOR_END:
+    """The binary age file inside ``text``, read as strictly as age does: whitespace only around
+    the armor, LF or CRLF line ends, 64-column lines, canonical padded base64."""
+    lines = [line.removesuffix("\r") for line in text.strip().split("\n")]
+    if len(lines) < 2 or lines[0] != ARMOR_BEGIN or lines[-1] != ARMOR_END:
         raise AgeFormatError("not an ASCII-armored age file")
-    body = [line.strip() for line in lines[1:-1]]
-    if any(len(line) > _COLUMNS for line in body) or any(
+    body = lines[1:-1]
+    if any(not line or len(line) > _COLUMNS for line in body) or any(
         len(line) != _COLUMNS for line in body[:-1]
     ):
         raise AgeFormatError("malformed age armor (lines must be 64 columns)")
+    joined = "".join(body)
     try:
-        return base64.b64decode("".join(body), validate=True)
+        data = base64.b64decode(joined, validate=True)
     except (binascii.Error, ValueError):
         raise AgeFormatError("malformed age armor (invalid base64)") from None
+    if base64.b64encode(data).decode("ascii") != joined:
+        raise AgeFormatError("malformed age armor (non-canonical base64)")
+    return data
 
 
 def is_armored(data: bytes) -> bool:

@@ -83,7 +83,7 @@ class HybridRecipient:
 class HybridIdentity:
     """An ``AGE-SECRET-KEY-PQ-1...`` private key. Its repr never shows the seed."""
 
-    __slots__ = ("_key", "_seed", "recipient")
+    __slots__ = ("_key", "_seed", "_x25519", "recipient")
 
     def __init__(self, seed: bytes) -> None:
         from cryptography.hazmat.primitives import hpke
@@ -95,6 +95,7 @@ class HybridIdentity:
         ml = mlkem.MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
         xk = x25519.X25519PrivateKey.from_private_bytes(expanded[64:])
         self._seed = seed
+        self._x25519 = xk
         self._key = hpke.MLKEM768X25519PrivateKey(ml, xk)
         self.recipient = HybridRecipient(
             ml.public_key().public_bytes_raw() + xk.public_key().public_bytes_raw()
@@ -124,6 +125,7 @@ class HybridIdentity:
     def unwrap(self, stanza: agefile.Stanza) -> bytes | None:
         """The file key when ``stanza`` was made for this identity, else None."""
         from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.asymmetric import x25519
 
         if stanza.type != STANZA_TYPE:
             return None
@@ -132,6 +134,11 @@ class HybridIdentity:
         enc = agefile.b64decode_raw(stanza.args[0])
         if len(enc) != ENC_SIZE or len(stanza.body) != _BODY_SIZE:
             raise agefile.AgeFormatError("invalid mlkem768x25519 stanza")
+        try:
+            # age refuses a low-order X25519 share (an all-zero shared secret) as malformed
+            self._x25519.exchange(x25519.X25519PublicKey.from_public_bytes(enc[-32:]))
+        except ValueError:
+            raise agefile.AgeFormatError("invalid mlkem768x25519 stanza") from None
         try:
             # ML-KEM rejects implicitly: a stanza for another key fails here, at the AEAD.
             key: bytes = _suite().decrypt(enc + stanza.body, self._key, info=LABEL)

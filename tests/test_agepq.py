@@ -232,8 +232,14 @@ def x25519_unwrapper(key: X25519PrivateKey) -> agefile.Unwrapper:
     def unwrap(stanza: agefile.Stanza) -> bytes | None:
         if stanza.type != "X25519":
             return None
-        share = agefile.b64decode_raw(stanza.args[0])
-        wrap = _wrap_key_x25519(share, key.exchange(X25519PublicKey.from_public_bytes(share)), ours)
+        share = agefile.b64decode_raw(stanza.args[0]) if len(stanza.args) == 1 else b""
+        if len(share) != 32 or len(stanza.body) != 32:
+            raise agefile.AgeFormatError("invalid X25519 stanza")
+        try:
+            secret = key.exchange(X25519PublicKey.from_public_bytes(share))
+        except ValueError:  # low order: the all-zero shared secret
+            raise agefile.AgeFormatError("invalid X25519 stanza") from None
+        wrap = _wrap_key_x25519(share, secret, ours)
         try:
             return ChaCha20Poly1305(wrap).decrypt(b"\x00" * 12, stanza.body, None)
         except InvalidTag:
