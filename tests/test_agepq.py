@@ -112,6 +112,19 @@ def test_mixed_key_file_opens_both_kinds() -> None:
         assert agekey.unwrap_key(agekey.wrap_key(DATA_KEY, recipient), ids) == DATA_KEY
 
 
+def test_passphrase_protected_pq_key_file(tmp_path: Path) -> None:
+    import pyrage  # noqa: TID251 - test setup: a passphrase file as age -p writes it
+
+    locked = tmp_path / "keys.age"
+    locked.write_bytes(pyrage.passphrase.encrypt(FLUX_KEY_FILE.read_bytes(), "pw"))
+    ids = agekey.unlock_identities(locked.read_bytes(), "pw", "keys.age")
+    assert [i.public for i in ids] == [FLUX_RECIPIENT]
+    enc = agekey.wrap_key(DATA_KEY, FLUX_RECIPIENT)
+    meta = Metadata([KeyGroup(age=[AgeKey(FLUX_RECIPIENT, enc)])])
+    env = {"SOPS_AGE_KEY_FILE": str(locked)}
+    assert identities.unwrap_data_key(meta, env, tmp_path, lambda _: "pw") == DATA_KEY
+
+
 def test_discovery_explains_failures_briefly_and_without_keys(tmp_path: Path) -> None:
     _, public = agekey.generate_identity(pq=True)
     mine, my_public = agekey.generate_identity(pq=True)
