@@ -197,7 +197,7 @@ def _open_group(group: KeyGroup, found: Discovery) -> bytes | str:
             continue
     return (
         "none of your identities opens it (recipients: "
-        + ", ".join(e.recipient for e in group.age)
+        + ", ".join(agekey.abbreviate(e.recipient) for e in group.age)
         + ")"
     )
 
@@ -211,13 +211,13 @@ def _explain(metadata: Metadata, found: Discovery, exc: KeyRetrievalError) -> Ke
 
 def no_identity_error(metadata: Metadata, found: Discovery) -> KeyRetrievalError:
     hints: list[str] = []
-    recipients = [e.recipient for e in metadata.age_keys]
+    recipients = [agekey.abbreviate(e.recipient) for e in metadata.age_keys]
     others = sorted(k for g in metadata.groups for k in g.other if g.other[k])
     if recipients:
         hints.append("the file is encrypted for: " + ", ".join(recipients))
     if others:
         hints.append("it also has keys kseal does not use: " + ", ".join(others))
-    publics = sorted({i.public for i in found.identities if i.public})
+    publics = sorted({agekey.abbreviate(i.public) for i in found.identities if i.public})
     if publics:
         hints.append("your identities are for: " + ", ".join(publics))
     hints.extend(f"tried {line}" for line in found.report)

@@ -54,7 +54,7 @@ def test_the_guide_runs_as_written(tmp_path: Path) -> None:
         "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
         "XDG_RUNTIME_DIR": str(tmp_path),
     }
-    script = 'set -euo pipefail\ncd "$HOME"\nmkdir -p .config/sops/age #TMP\n' + "\n".join(
+    script = 'set -euo pipefail\ncd "$HOME"\n' + "\n".join(
         blocks[1:]
     )
     out = subprocess.run(

@@ -23,6 +23,7 @@ CLI_ONLY = ("typer", "rich", "click")
 # Pure cores: no terminal, no cluster, no environment or process access.
 PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.sops.gofmt",
         "kseal.sops.metadata", "kseal.sops.rules", "kseal.sops.tree", "kseal.agekey",
+        "kseal.agefile", "kseal.agepq", "kseal.bech32",
         "kseal.sops.shamir", "kseal.sops.keygroups", "kseal.sops.workflows", "kseal.sops.redact",
         "kseal.sops.verify",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",

@@ -11,8 +11,9 @@ _PEM = re.compile(
     r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----"
     r"(?:[^-]{0,64})"
 )
-# bech32 upper-case payload of an X25519 identity (and plugin identities AGE-PLUGIN-...-1...)
-_AGE = re.compile(r"AGE-(?:SECRET-KEY|PLUGIN-[A-Z0-9]+)-1[0-9A-Z]{20,}")
+# bech32 upper-case payload of an X25519 or post-quantum (AGE-SECRET-KEY-PQ-1...) identity, and
+# plugin identities AGE-PLUGIN-...-1...
+_AGE = re.compile(r"AGE-(?:SECRET-KEY(?:-PQ)?|PLUGIN-[A-Z0-9]+)-1[0-9A-Z]{20,}")
 
 
 def _line_col(text: str, pos: int) -> tuple[int, int]:

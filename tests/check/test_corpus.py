@@ -17,6 +17,7 @@ from kseal.sops.rules import Rules
 from kseal.sops.stores import get_store
 
 SECRET_KEY, PUBLIC = agekey.generate_identity()
+PQ_SECRET_KEY = agekey.generate_identity(pq=True)[0]
 SECRET = """\
 apiVersion: v1
 kind: Secret
@@ -124,6 +125,7 @@ CASES: dict[str, tuple[str, str, set[str]]] = {
         f"# created: now\n{SECRET_KEY}\n",  # generated at run time
         {"KS302"},
     ),
+    "age-pq-identity": ("pq-keys.txt", f"# created: now\n{PQ_SECRET_KEY}\n", {"KS302"}),
     "kubeconfig-credentials": (
         "kubeconfig.yaml",
         "apiVersion: v1\nkind: Config\nusers:\n  - name: admin\n    user:\n      client-key-data: LS0tLS1CRUdJTg==\n  - name: ci\n    user:\n      token: abc.def\n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -72,3 +73,35 @@ def test_keygen_refuses_to_overwrite(tmp_path: Path) -> None:
     out = _kseal("keygen", "-o", str(key))
     assert out.returncode == 3
     assert key.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("size", [0, 100, 64 * 1024, 2 * 64 * 1024 + 5])
+def test_age_file_framing_interoperates_with_the_age_cli(tmp_path: Path, size: int) -> None:
+    """The age v1 framing kseal writes for post-quantum stanzas (kseal/agefile.py), checked
+    against Go age with X25519 stanzas built by the tests: header, MAC, STREAM and armor."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from kseal import agefile, bech32
+    from tests.test_agepq import x25519_stanza, x25519_unwrapper
+
+    key = X25519PrivateKey.generate()
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(bech32.encode("age-secret-key-", key.private_bytes_raw()).upper() + "\n")
+    public = key.public_key().public_bytes_raw()
+    plain = os.urandom(size)
+    file_key = os.urandom(16)
+    raw = agefile.encrypt(plain, [x25519_stanza(public, file_key)], file_key)
+    for data in (raw, agefile.armor(raw).encode()):
+        out = subprocess.run(
+            ["age", "-d", "-i", str(key_file)], input=data, capture_output=True, check=True
+        )
+        assert out.stdout == plain
+    for flags in ([], ["-a"]):
+        out = subprocess.run(
+            ["age", *flags, "-r", bech32.encode("age", public)],
+            input=plain,
+            capture_output=True,
+            check=True,
+        )
+        data = agefile.dearmor(out.stdout.decode()) if flags else out.stdout
+        assert agefile.decrypt(data, [x25519_unwrapper(key)]) == plain
