@@ -18,12 +18,14 @@ OWNERS = {
     "yaml": set(),
     "pyrage": {"kseal.agekey"},
     "kubernetes": {"kseal.cluster"},
+    "re2": {"kseal.goregex"},
 }
 CLI_ONLY = ("typer", "rich", "click")
 # Pure cores: no terminal, no cluster, no environment or process access.
 PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.sops.gofmt",
         "kseal.sops.metadata", "kseal.sops.rules", "kseal.sops.tree", "kseal.agekey",
         "kseal.sops.shamir", "kseal.sops.keygroups", "kseal.sops.workflows", "kseal.sops.redact",
+        "kseal.goregex",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
         "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan")
 IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "sys")
@@ -74,7 +76,7 @@ def test_pure_cores_do_no_io(module: str) -> None:
 def test_startup_imports_stay_light() -> None:
     code = (
         "import sys, kseal.cli.main\n"
-        "heavy = [m for m in ('cryptography', 'ruamel', 'kubernetes', 'pyrage', 'rich')"
+        "heavy = [m for m in ('cryptography', 'ruamel', 'kubernetes', 'pyrage', 'rich', 're2')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
