@@ -96,6 +96,9 @@ def run(argv: list[str] | None = None) -> NoReturn:
     _register()
     command = typer.main.get_command(app)
     try:
+        from kseal.cli.private import remove_dead_runs
+
+        remove_dead_runs()  # plaintext of edit/exec-file runs that were SIGKILLed
         code = command.main(args, prog_name="kseal", standalone_mode=False)
     except KsealError as err:
         if debug:
