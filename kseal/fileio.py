@@ -29,11 +29,32 @@ USE_TMPFILE = hasattr(os, "O_TMPFILE")
 _NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT, errno.EXDEV}
 _NO_LINK = {*_NO_TMPFILE, errno.EPERM, errno.EACCES}
 _cleaned: set[str] = set()
+_warned: set[str] = set()
 
 
 def warn(message: str) -> None:
     sys.stderr.write(f"kseal: warning: {message}\n")
     sys.stderr.flush()
+
+
+def warn_if_exposed(path: str | Path, what: str) -> None:
+    """Warn (once per file) when a file holding private key material is open to group or others:
+    ssh refuses such a key file outright; kseal says so and goes on."""
+    key = os.path.abspath(path)
+    if key in _warned:
+        return
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o077:
+        return
+    _warned.add(key)
+    mode = stat.S_IMODE(st.st_mode)
+    warn(
+        f"{path}: this {what} is accessible to group or others (mode {mode:04o}), "
+        f"which ssh would refuse for a key; run: chmod 600 {path}"
+    )
 
 
 def read_input(path: str | None) -> bytes:

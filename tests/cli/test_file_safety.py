@@ -242,3 +242,45 @@ def test_a_live_runs_directory_is_left_alone(kseal: Run, tmp_path: Path) -> None
     out = kseal("--version", env={"XDG_RUNTIME_DIR": str(runtime)})
     assert out.returncode == 0 and out.stderr == b""
     assert (live / "x.yaml").read_text() == PLAIN
+
+
+def test_private_key_files_open_to_others_get_a_warning(
+    kseal: Run, tmp_path: Path, identity: tuple[Path, str]
+) -> None:
+    key, public = identity
+    work = tmp_path / "work"
+    _encrypted(kseal, tmp_path, public, work / "secret.yaml")
+    out = kseal("decrypt", "secret.yaml", cwd=work, env=_env(key))
+    assert out.returncode == 0 and out.stderr == b""  # 0600, as keygen writes it: silent
+    key.chmod(0o644)
+    out = kseal("decrypt", "secret.yaml", cwd=work, env=_env(key))
+    assert out.returncode == 0, out.stderr  # a warning, not an error
+    assert out.stderr.decode() == (
+        f"kseal: warning: {key}: this age identity file is accessible to group or others "
+        f"(mode 0644), which ssh would refuse for a key; run: chmod 600 {key}\n"
+    )
+    pem, cert = tmp_path / "sealing.pem", tmp_path / "cert.pem"
+    out = kseal("keys", "generate", "--key", str(pem), "--cert", str(cert), "--bits", "2048")
+    assert out.returncode == 0, out.stderr
+    pem.chmod(0o640)
+    sealed = kseal(
+        "seal",
+        "--cert",
+        str(cert),
+        "--scope",
+        "cluster-wide",
+        input=(
+            b"apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\n"
+            b"stringData: {password: x}\n"
+        ),
+    )
+    assert sealed.returncode == 0, sealed.stderr
+    (tmp_path / "sealed.json").write_bytes(sealed.stdout)
+    for args in (["unseal", "-k", str(pem)], ["check", "--sealing-key", str(pem), "sealed.json"]):
+        out = kseal(*args, input=sealed.stdout)
+        assert out.returncode == 0, out.stderr
+        assert (
+            f"kseal: warning: {pem}: this sealing private key is accessible to group or others "
+            "(mode 0640)"
+        ) in out.stderr.decode(), args
+        assert "kseal: error" not in out.stderr.decode()
