@@ -4,16 +4,17 @@ Writes are atomic and go through symbolic links, as sops's do: the link's target
 keeping its mode and (when allowed) its owner, and the link stays a link. The new content is
 written to a nameless file in the target's directory (Linux ``O_TMPFILE``), fsynced, and only
 then given a name, so a process killed mid-write (even by SIGKILL) leaves nothing behind. Where
-the file system has no nameless files, the temporary file is ``.NAME.kseal-tmp-PID-XXXX`` (0600):
-the next kseal write in that directory removes a dead run's one and says so, and ``kseal check``
-flags one that got staged. A file that will hold plaintext is never readable by group or others
-(0600 when new).
+the file system has no nameless files, the temporary file is ``.NAME.kseal-tmp-PID-XXXX`` (0600,
+locked while written): the next kseal write in that directory removes a dead run's one and says
+so, and ``kseal check`` flags one that got staged. A file that will hold plaintext is never
+readable by group or others (0600 when new).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import stat
 import sys
@@ -155,9 +156,11 @@ def _create_named(directory: Path, name: str) -> tuple[int, Path]:
     for _ in range(100):
         candidate = directory / (prefix + os.urandom(4).hex())
         try:
-            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), candidate
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             continue
+        hold_lock(fd)  # "still being written", even where the pid says nothing (namespaces)
+        return fd, candidate
     raise FileExistsError(errno.EEXIST, "cannot find a free temporary name")
 
 
@@ -236,6 +239,30 @@ def _test_pause() -> None:
         time.sleep(60)
 
 
+def hold_lock(fd: int) -> None:
+    """Mark the open file as in use until this process ends (see :func:`in_use`)."""
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def in_use(path: str) -> bool:
+    """Whether a live process holds the :func:`hold_lock` lock on ``path``. The lock dies with
+    its process, even on SIGKILL, and holds across pid namespaces sharing the file system."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
 def pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -266,7 +293,7 @@ def remove_dead_temps(directory: Path) -> None:
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or in_use(entry.path):
             continue
         scrub(Path(entry.path))
         if not os.path.lexists(entry.path):

@@ -3,8 +3,9 @@ a fresh 0700 directory, on a RAM-backed file system when there is one, and files
 overwritten before they are removed, whatever happens.
 
 SIGKILL cannot be caught, so the directory's name carries the owner's pid
-(``kseal-PID-XXXXXXXX``): every kseal command first removes the directories of dead runs and
-says so (:func:`remove_dead_runs`).
+(``kseal-PID-XXXXXXXX``) and the owner holds a lock on it (``flock``, released by the kernel
+however the process ends): every kseal command first removes the directories of dead runs (pid
+gone and lock free) and says so (:func:`remove_dead_runs`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kseal.fileio import pid_alive, scrub, warn
+from kseal.fileio import hold_lock, in_use, pid_alive, scrub, warn
 from kseal.tempnames import private_dir_pid, private_dir_prefix
 
 __all__ = ["plaintext_file", "private_dir", "remove_dead_runs", "scrub", "signals_unwind"]
+
+_owned: list[int] = []  # the locked directories of this process
 
 
 def _bases() -> list[str]:
@@ -31,11 +34,19 @@ def _bases() -> list[str]:
 def private_dir() -> str:
     """A new 0700 directory, on a RAM-backed file system when one is available."""
     prefix = private_dir_prefix(os.getpid())
+    directory = None
     for base in _bases():
         if os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
             with contextlib.suppress(OSError):
-                return tempfile.mkdtemp(prefix=prefix, dir=base)
-    return tempfile.mkdtemp(prefix=prefix)
+                directory = tempfile.mkdtemp(prefix=prefix, dir=base)
+                break
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix=prefix)
+    # the directory itself stays open and locked until this process ends, however it ends
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    hold_lock(fd)
+    _owned.append(fd)
+    return directory
 
 
 def remove_dead_runs() -> None:
@@ -56,6 +67,8 @@ def remove_dead_runs() -> None:
                 continue
             if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
                 continue
+            if in_use(entry.path):
+                continue  # alive in another pid namespace
             for root, _dirs, files in os.walk(entry.path):
                 for name in files:
                     scrub(Path(root) / name)

@@ -284,3 +284,37 @@ def test_private_key_files_open_to_others_get_a_warning(
             "(mode 0640)"
         ) in out.stderr.decode(), args
         assert "kseal: error" not in out.stderr.decode()
+
+
+def test_a_run_whose_pid_looks_dead_but_holds_its_lock_is_left_alone(
+    kseal: Run, tmp_path: Path
+) -> None:
+    """Another pid namespace sharing the directory: its pid means nothing here, its lock does."""
+    import fcntl
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs here
+    runtime, work = tmp_path / "run", tmp_path / "work"
+    other = runtime / f"kseal-{gone.pid}-abcd1234"
+    other.mkdir(parents=True)
+    (other / "x.yaml").write_text(PLAIN)
+    work.mkdir()
+    temp = work / f".x.yaml.kseal-tmp-{gone.pid}-0123abcd"
+    temp.write_text(PLAIN)
+    env = {"XDG_RUNTIME_DIR": str(runtime)}
+    locks = [os.open(other, os.O_RDONLY), os.open(temp, os.O_RDONLY)]
+    try:
+        for fd in locks:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        out = kseal("keygen", "-o", "k.txt", cwd=work, env=env)  # a write in work/
+        assert out.returncode == 0, out.stderr
+        assert "removed" not in out.stderr.decode()
+        assert (other / "x.yaml").exists() and temp.exists()
+    finally:
+        for fd in locks:
+            os.close(fd)
+    out = kseal("keygen", "-o", "k2.txt", cwd=work, env=env)
+    assert out.returncode == 0, out.stderr
+    err = out.stderr.decode()
+    assert f"removed {other}" in err and f"removed {temp}" in err
+    assert not other.exists() and not temp.exists()
