@@ -89,6 +89,7 @@ def test_go_syntax_selects_what_real_sops_selects(
     # flag form, and a .sops.yaml whose path_regex and rule use Go-only syntax
     cases = [
         ("flag.yaml", ["--encrypted-regex", r"(?i)^pass\pL*\z"]),
+        ("search.yaml", ["--encrypted-regex", "ord|ri"]),  # unanchored search, as Go's Match
         ("db.Secret.yaml", []),
     ]
     (work / ".sops.yaml").write_text(
@@ -111,4 +112,9 @@ def test_go_syntax_selects_what_real_sops_selects(
         ours = kseal("encrypt", *(["--age", public] if flags else []), *flags, name, cwd=work)
         assert ours.returncode == 0, ours.stderr
         assert _enc_keys(ours.stdout) == _enc_keys(theirs.stdout), name
+        # sops's file, whose metadata holds the Go-syntax rule, opens in kseal
+        (work / f"sops-{name}").write_bytes(theirs.stdout)
+        back = kseal("decrypt", f"sops-{name}", cwd=work, env={"SOPS_AGE_KEY_FILE": str(key)})
+        assert back.returncode == 0, back.stderr
+        assert safe_load_all(back.stdout.decode()) == safe_load_all(doc)
     assert _enc_keys(ours.stdout) == {"pass1", "user", "stringData"}
