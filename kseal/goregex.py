@@ -9,6 +9,8 @@ command hang, and it reads some patterns differently. This module is the only us
 
 from __future__ import annotations
 
+import functools
+
 import re2
 
 
@@ -66,6 +68,12 @@ def _reason(exc: Exception) -> str:
     return text or "not a valid RE2 regular expression"
 
 
+def shown(pattern: str) -> str:
+    """The pattern quoted for a one-line message (escaped only when it holds control chars)."""
+    return f"'{pattern}'" if pattern.isprintable() else repr(pattern)
+
+
+@functools.lru_cache(maxsize=256)
 def compile_go(pattern: str) -> GoRegex:
     """Compile ``pattern`` with Go's syntax; raises :class:`GoRegexError` when Go would."""
     return GoRegex(pattern)

@@ -14,7 +14,7 @@ from typing import Any
 
 from kseal.agekey import split_recipients
 from kseal.errors import ConfigError, ConflictError, NoMatchingRuleError
-from kseal.goregex import GoRegex, GoRegexError, compile_go
+from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
 from kseal.sops.rules import REGEX_HINT, RULE_NAMES, Rules
 from kseal.yamlio import safe_load_all
 
@@ -193,7 +193,7 @@ def _path_regex(pattern: str, where: str) -> GoRegex:
         return compile_go(pattern)
     except GoRegexError as exc:
         raise ConfigError(
-            f"{where}: invalid path_regex {pattern!r}: {exc.reason}", hints=[REGEX_HINT]
+            f"{where}: invalid path_regex {shown(pattern)}: {exc.reason}", hints=[REGEX_HINT]
         ) from None
 
 

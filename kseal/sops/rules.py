@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from kseal.errors import ConflictError
-from kseal.goregex import GoRegex, GoRegexError, compile_go
+from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
 
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
 REGEX_HINT = "sops reads regexes with Go's RE2 syntax: no backreferences, lookaround or \\Z"
@@ -48,7 +48,7 @@ class Rules:
                     compile_go(pattern)
                 except GoRegexError as exc:
                     raise ConflictError(
-                        f"invalid {name} {pattern!r}: {exc.reason}", hints=[REGEX_HINT]
+                        f"invalid {name} {shown(pattern)}: {exc.reason}", hints=[REGEX_HINT]
                     ) from None
 
     def with_default(self) -> Rules:

@@ -73,3 +73,10 @@ def test_path_regex_uses_go_syntax() -> None:
     assert config.rule_for(Path("/repo/k8s/db.secret.YAML")) is not None
     with pytest.raises(ConfigError):
         config.rule_for(Path("/repo/k8s/db.secret.yaml.bak"))
+
+
+def test_the_error_stays_on_one_line() -> None:
+    with pytest.raises(ConflictError) as exc:
+        Rules(unencrypted_regex="(?=\n)x")
+    assert "\n" not in exc.value.message
+    assert exc.value.message.startswith("invalid unencrypted_regex '(?=\\n)x'")
