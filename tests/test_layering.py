@@ -25,7 +25,7 @@ CLI_ONLY = ("typer", "rich", "click")
 PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.sops.gofmt",
         "kseal.sops.metadata", "kseal.sops.rules", "kseal.sops.tree", "kseal.agekey",
         "kseal.sops.shamir", "kseal.sops.keygroups", "kseal.sops.workflows", "kseal.sops.redact",
-        "kseal.goregex",
+        "kseal.goregex", "kseal.tempnames",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
         "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan")
 IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "sys")
