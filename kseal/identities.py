@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kseal import agekey
 from kseal.errors import KeyMaterialError, KeyRetrievalError
+from kseal.fileio import warn_if_exposed
 from kseal.sops import keygroups
 from kseal.sops.metadata import KeyGroup, Metadata
 
@@ -78,6 +79,7 @@ def _read_file(found: Discovery, label: str, path: Path, *, optional: bool) -> N
     except OSError as exc:
         found.report.append(f"{label}: cannot read ({exc.strerror})")
         return
+    warn_if_exposed(path, "age identity file")
     if agekey.is_passphrase_protected(raw):
         found.locked.append((label, raw))
         return

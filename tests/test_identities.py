@@ -184,3 +184,26 @@ def test_passphrase_wrong_or_unavailable(tmp_path: Path) -> None:
         identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path, lambda _: None)
     assert any("no terminal to ask on" in h for h in exc.value.hints)
     assert not any(MOCK_IDENTITY in h for h in exc.value.hints)
+
+
+def test_identity_file_open_to_others_warns_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "open-keys.txt"
+    key.write_text(f"{MOCK_IDENTITY}\n")
+    key.chmod(0o604)
+    env = {"SOPS_AGE_KEY_FILE": str(key)}
+    for _ in range(2):
+        assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path) == DATA_KEY
+    err = capsys.readouterr().err
+    assert err == (
+        f"kseal: warning: {key}: this age identity file is accessible to group or others "
+        f"(mode 0604), which ssh would refuse for a key; run: chmod 600 {key}\n"
+    )
+    assert MOCK_IDENTITY not in err
+    closed = tmp_path / "closed-keys.txt"
+    closed.write_text(f"{MOCK_IDENTITY}\n")
+    closed.chmod(0o600)
+    env = {"SOPS_AGE_KEY_FILE": str(closed)}
+    assert identities.unwrap_data_key(_meta(MOCK_RECIPIENT), env, tmp_path) == DATA_KEY
+    assert capsys.readouterr().err == ""

@@ -18,6 +18,7 @@ OWNERS = {
     "yaml": set(),
     "pyrage": {"kseal.agekey"},
     "kubernetes": {"kseal.cluster"},
+    "re2": {"kseal.goregex"},
 }
 CLI_ONLY = ("typer", "rich", "click")
 # Pure cores: no terminal, no cluster, no environment or process access.
@@ -26,6 +27,7 @@ PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.s
         "kseal.agefile", "kseal.agepq", "kseal.bech32",
         "kseal.sops.shamir", "kseal.sops.keygroups", "kseal.sops.workflows", "kseal.sops.redact",
         "kseal.sops.verify",
+        "kseal.goregex", "kseal.tempnames",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
         "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan")
 IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "sys")
@@ -76,7 +78,7 @@ def test_pure_cores_do_no_io(module: str) -> None:
 def test_startup_imports_stay_light() -> None:
     code = (
         "import sys, kseal.cli.main\n"
-        "heavy = [m for m in ('cryptography', 'ruamel', 'kubernetes', 'pyrage', 'rich')"
+        "heavy = [m for m in ('cryptography', 'ruamel', 'kubernetes', 'pyrage', 'rich', 're2')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))"
     )

@@ -85,6 +85,12 @@ RULES = {
             "use an exec plugin or keep the kubeconfig out of Git (kseal encrypt it)",
         ),
         Rule(
+            "KS305",
+            "kseal-temp-file",
+            "temporary file left by a killed kseal run (it may hold plaintext)",
+            "delete it and keep it out of Git; the next kseal write in its directory removes it",
+        ),
+        Rule(
             "KS401",
             "sealed-scope-mismatch",
             "SealedSecret values do not open under its metadata",

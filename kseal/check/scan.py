@@ -19,6 +19,7 @@ from kseal.check.suppress import inline_allowed
 from kseal.errors import InputError
 from kseal.sops.config import CreationRule
 from kseal.sops.stores import format_for_path
+from kseal.tempnames import temp_file_target
 
 BINARY_SNIFF = 8192
 
@@ -50,6 +51,8 @@ def is_helm_template(path: str, text: str) -> bool:
 
 def scan_bytes(path: str, data: bytes, options: Options | None = None) -> list[Finding]:
     opts = options or Options()
+    if temp_file_target(posixpath.basename(path)) is not None:
+        return [_leftover(path)]  # whatever it holds: a decrypt -i may have been killed mid-way
     if b"\0" in data[:BINARY_SNIFF]:
         return []
     text = data.decode("utf-8", "replace")
@@ -81,6 +84,13 @@ def scan_bytes(path: str, data: bytes, options: Options | None = None) -> list[F
         return findings
     lines = text.splitlines()
     return [f for f in _unique(findings) if not inline_allowed(f, lines)]
+
+
+def _leftover(path: str) -> Finding:
+    target = temp_file_target(posixpath.basename(path))
+    return Finding(
+        "KS305", path, 1, 1, f"temporary file of a killed kseal run writing {target}", "leftover"
+    )
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

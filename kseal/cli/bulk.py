@@ -11,7 +11,7 @@ gets a log line as it is done.
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -84,6 +84,62 @@ def in_place_only(paths: list[str], in_place: bool, verb: str) -> None:
     )
 
 
+def glob_files(pattern: str) -> Iterator[str]:
+    """What ``glob.glob(pattern, recursive=True)`` finds, without entering symbolic links to
+    directories on the way (a link in the tree must not lead the walk out of it): ``**`` is
+    any number of directories, ``*``/``?``/``[...]`` match within one name and not a leading dot.
+    Directories named literally in the pattern may be links."""
+    parts = [p for p in pattern.split("/") if p not in ("", ".")]
+    base = "/" if pattern.startswith("/") else ""
+    return _glob(base, parts)
+
+
+def _children(directory: str) -> list[os.DirEntry[str]]:
+    try:
+        return sorted(os.scandir(directory or "."), key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def _real_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _glob(base: str, parts: list[str]) -> Iterator[str]:
+    if not parts:
+        yield base
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        if rest:
+            yield from _glob(base, rest)
+        for entry in _children(base):
+            if entry.name.startswith("."):
+                continue
+            child = os.path.join(base, entry.name)
+            if _real_dir(entry):
+                yield from _glob(child, parts)
+            elif not rest:
+                yield child
+        return
+    if not has_glob(head):
+        child = os.path.join(base, head)
+        if os.path.isdir(child) if rest else os.path.lexists(child):
+            yield from _glob(child, rest)
+        return
+    for entry in _children(base):
+        if entry.name.startswith(".") and not head.startswith("."):
+            continue
+        if not fnmatch.fnmatchcase(entry.name, head):
+            continue
+        if rest and not _real_dir(entry):
+            continue
+        yield from _glob(os.path.join(base, entry.name), rest)
+
+
 def expand(paths: Iterable[str]) -> list[Path]:
     """Files named, found under directories (known formats only, sorted), or matched by globs.
     A directory with no such file gets a warning (it is not an error)."""
@@ -110,7 +166,7 @@ def expand(paths: Iterable[str]) -> list[Path]:
                     f"{KNOWN_SUFFIXES[-1]} file in this directory; nothing to do\n"
                 )
         elif has_glob(raw) and not path.exists():
-            matches = sorted(glob.glob(raw, recursive=True))
+            matches = sorted(glob_files(raw))
             if not matches:
                 raise NoFileError(f"{raw}: no file matches this pattern")
             for m in matches:

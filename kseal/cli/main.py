@@ -203,6 +203,9 @@ def run(argv: list[str] | None = None) -> NoReturn:
     commands = list(getattr(command, "commands", {}))
     normal = Normalized(args)
     try:
+        from kseal.cli.private import remove_dead_runs
+
+        remove_dead_runs()  # plaintext of edit/exec-file runs that were SIGKILLed
         normal = normalize(args, commands)
         for note in normal.notes:
             sys.stderr.write(f"kseal: note: {note}\n")

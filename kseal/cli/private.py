@@ -1,6 +1,11 @@
 """Plaintext that must touch a file system for a moment (``edit``, ``exec-file --no-fifo``):
 a fresh 0700 directory, on a RAM-backed file system when there is one, and files that are
 overwritten before they are removed, whatever happens.
+
+SIGKILL cannot be caught, so the directory's name carries the owner's pid
+(``kseal-PID-XXXXXXXX``) and the owner holds a lock on it (``flock``, released by the kernel
+however the process ends): every kseal command first removes the directories of dead runs (pid
+gone and lock free) and says so (:func:`remove_dead_runs`).
 """
 
 from __future__ import annotations
@@ -9,18 +14,66 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from kseal.fileio import hold_lock, in_use, pid_alive, scrub, warn
+from kseal.tempnames import private_dir_pid, private_dir_prefix
+
+__all__ = ["plaintext_file", "private_dir", "remove_dead_runs", "scrub", "signals_unwind"]
+
+_owned: list[int] = []  # the locked directories of this process
+
+
+def _bases() -> list[str]:
+    return [b for b in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm") if b]  # noqa: S108
+
 
 def private_dir() -> str:
     """A new 0700 directory, on a RAM-backed file system when one is available."""
-    for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):  # noqa: S108 - mkdtemp inside
-        if base and os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
+    prefix = private_dir_prefix(os.getpid())
+    directory = None
+    for base in _bases():
+        if os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
             with contextlib.suppress(OSError):
-                return tempfile.mkdtemp(prefix="kseal-", dir=base)
-    return tempfile.mkdtemp(prefix="kseal-")
+                directory = tempfile.mkdtemp(prefix=prefix, dir=base)
+                break
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix=prefix)
+    # the directory itself stays open and locked until this process ends, however it ends
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    hold_lock(fd)
+    _owned.append(fd)
+    return directory
+
+
+def remove_dead_runs() -> None:
+    """Remove the private directories of kseal runs that were killed (SIGKILL, power loss of a
+    RAM disk aside), overwriting their files first; a warning names each one."""
+    for base in dict.fromkeys([*_bases(), tempfile.gettempdir()]):
+        try:
+            entries = list(os.scandir(base))
+        except OSError:
+            continue
+        for entry in entries:
+            pid = private_dir_pid(entry.name)
+            if pid is None or pid_alive(pid):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            if in_use(entry.path):
+                continue  # alive in another pid namespace
+            for root, _dirs, files in os.walk(entry.path):
+                for name in files:
+                    scrub(Path(root) / name)
+            shutil.rmtree(entry.path, ignore_errors=True)
+            warn(f"removed {entry.path}: plaintext left by a killed kseal run (pid {pid})")
 
 
 @contextlib.contextmanager
@@ -54,17 +107,3 @@ def plaintext_file(name: str, data: bytes) -> Iterator[Path]:
         finally:
             scrub(path)
             shutil.rmtree(directory, ignore_errors=True)
-
-
-def scrub(path: Path) -> None:
-    """Overwrite the file in place before unlinking it (best effort; editors may have renamed)."""
-    with contextlib.suppress(OSError):
-        if not path.is_file() or path.is_symlink():
-            raise OSError("not a regular file")  # a FIFO or a link: nothing to overwrite
-        size = path.stat().st_size
-        with open(path, "r+b") as fh:
-            fh.write(b"\0" * size)
-            fh.flush()
-            os.fsync(fh.fileno())
-    with contextlib.suppress(OSError):
-        path.unlink()

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 
 def private_keys(paths: list[str]) -> list[RSAPrivateKey]:
     from kseal import keys, manifests, secret
-    from kseal.fileio import read_input
+    from kseal.fileio import read_input, warn_if_exposed
 
     found: list[RSAPrivateKey] = []
     for spec in paths:
         for path in [p for p in spec.split(",") if p]:
             data = read_input(path)
+            if path != "-":
+                warn_if_exposed(path, "sealing private key")
             if b"PRIVATE KEY-----" in data and not data.lstrip().startswith(
                 (b"{", b"apiVersion", b"kind")
             ):

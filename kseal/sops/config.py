@@ -3,20 +3,19 @@
 As sops: the search starts in the current directory and walks up (at most 100 parents) looking for
 exactly ``.sops.yaml``; the first rule whose ``path_regex`` is found (unanchored search) in the
 file's path relative to the config's directory wins; a rule without ``path_regex`` matches every
-file. ``path_regex`` uses Python ``re``; RE2 patterns that people write for this (anchors,
-classes, alternation) behave the same.
+file. ``path_regex`` is compiled as sops does, with Go's RE2 syntax (:mod:`kseal.goregex`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kseal.agekey import split_recipients
-from kseal.errors import ConfigError, NoMatchingRuleError
-from kseal.sops.rules import RULE_NAMES, Rules
+from kseal.errors import ConfigError, ConflictError, NoMatchingRuleError
+from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
+from kseal.sops.rules import REGEX_HINT, RULE_NAMES, Rules
 from kseal.yamlio import safe_load_all
 
 NAME = ".sops.yaml"
@@ -67,9 +66,14 @@ class CreationRule:
     rules: Rules = field(default_factory=Rules)
     foreign: list[str] = field(default_factory=list)
     where: str = ".sops.yaml"
+    _compiled: GoRegex | None = field(default=None, repr=False, compare=False)
 
     def matches(self, relative: str) -> bool:
-        return not self.path_regex or re.search(self.path_regex, relative) is not None
+        if not self.path_regex:
+            return True
+        if self._compiled is None:
+            self._compiled = _path_regex(self.path_regex, self.where)
+        return self._compiled.search(relative)
 
     def groups(self) -> list[list[str]]:
         """The age recipients of each key group the rule asks for (one group without
@@ -161,25 +165,36 @@ def _rule(raw: object, where: str) -> CreationRule:
     pattern = raw.get("path_regex") or ""
     if not isinstance(pattern, str):
         raise ConfigError(f"{where}: 'path_regex' must be a string")
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ConfigError(f"{where}: invalid path_regex {pattern!r}: {exc}") from None
+    compiled = _path_regex(pattern, where) if pattern else None
     groups = raw.get("key_groups") or []
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         raise ConfigError(f"{where}: 'key_groups' must be a list of mappings")
     threshold = raw.get("shamir_threshold") or 0
     if not isinstance(threshold, int):
         raise ConfigError(f"{where}: 'shamir_threshold' must be an integer")
+    try:
+        rules = Rules(**chosen, mac_only_encrypted=bool(raw.get("mac_only_encrypted")))
+    except ConflictError as exc:
+        raise ConfigError(f"{where}: {exc.message}", hints=exc.hints) from None
     return CreationRule(
         path_regex=pattern,
         age=_keys(raw.get("age"), "age", where),
         key_groups=groups,
         shamir_threshold=threshold,
-        rules=Rules(**chosen, mac_only_encrypted=bool(raw.get("mac_only_encrypted"))),
+        rules=rules,
         foreign=[name for name in FOREIGN_SOURCES if raw.get(name)],
         where=where,
+        _compiled=compiled,
     )
+
+
+def _path_regex(pattern: str, where: str) -> GoRegex:
+    try:
+        return compile_go(pattern)
+    except GoRegexError as exc:
+        raise ConfigError(
+            f"{where}: invalid path_regex {shown(pattern)}: {exc.reason}", hints=[REGEX_HINT]
+        ) from None
 
 
 def load_config(text: str, path: Path) -> Config:

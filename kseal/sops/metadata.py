@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kseal.errors import MetadataError
+from kseal.errors import ConflictError, MetadataError
 from kseal.sops import gofmt
 from kseal.sops.rules import RULE_NAMES, Rules
 from kseal.sops.tree import Timestamp
@@ -105,10 +105,13 @@ def from_plain(raw: object) -> Metadata:
         groups = [_group_from_plain(raw)]
     if not any(g.key_count() for g in groups):
         raise MetadataError("no keys found in the file's sops metadata")
-    rules = Rules(
-        **{name: _text(raw.get(name), name) for name in RULE_NAMES},
-        mac_only_encrypted=_flag(raw.get("mac_only_encrypted")),
-    )
+    try:
+        rules = Rules(
+            **{name: _text(raw.get(name), name) for name in RULE_NAMES},
+            mac_only_encrypted=_flag(raw.get("mac_only_encrypted")),
+        )
+    except ConflictError as exc:  # a regex Go's RE2 rejects, or several selection rules
+        raise MetadataError(f"the file's sops metadata: {exc.message}", hints=exc.hints) from None
     return Metadata(
         groups=groups,
         lastmodified=_lastmodified(raw.get("lastmodified")),

@@ -1,18 +1,19 @@
 """Which values get encrypted: sops's six selection rules and ``mac_only_encrypted``.
 
 At most one rule may be set. Regexes are searched (unanchored) in each path component or comment,
-like Go's ``regexp.Match``; kseal uses Python ``re``, which agrees with RE2 on the patterns people
-write for this (RE2 rejects backreferences and lookaround; Python accepts them).
+like Go's ``regexp.Match``, with RE2 (:mod:`kseal.goregex`): Go's syntax, and linear time even for
+a pattern planted in a file's metadata.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 
 from kseal.errors import ConflictError
+from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
 
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
+REGEX_HINT = "sops reads regexes with Go's RE2 syntax: no backreferences, lookaround or \\Z"
 RULE_NAMES = (
     "unencrypted_suffix",
     "encrypted_suffix",
@@ -44,9 +45,11 @@ class Rules:
             pattern = getattr(self, name)
             if pattern:
                 try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ConflictError(f"invalid {name} {pattern!r}: {exc}") from None
+                    compile_go(pattern)
+                except GoRegexError as exc:
+                    raise ConflictError(
+                        f"invalid {name} {shown(pattern)}: {exc.reason}", hints=[REGEX_HINT]
+                    ) from None
 
     def with_default(self) -> Rules:
         """These rules, or ``unencrypted_suffix: _unencrypted`` when none is set (as sops writes)."""
@@ -61,6 +64,10 @@ class Rules:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
+def _compiled(pattern: str) -> GoRegex | None:
+    return compile_go(pattern) if pattern else None  # validated by Rules already
+
+
 class Selector:
     """Compiled form of :class:`Rules`: ``should_encrypt(path, comments, is_comment)``."""
 
@@ -68,14 +75,10 @@ class Selector:
         self.rules = rules
         self._usuffix = rules.unencrypted_suffix
         self._esuffix = rules.encrypted_suffix
-        self._uregex = re.compile(rules.unencrypted_regex) if rules.unencrypted_regex else None
-        self._eregex = re.compile(rules.encrypted_regex) if rules.encrypted_regex else None
-        self._ucomment = (
-            re.compile(rules.unencrypted_comment_regex) if rules.unencrypted_comment_regex else None
-        )
-        self._ecomment = (
-            re.compile(rules.encrypted_comment_regex) if rules.encrypted_comment_regex else None
-        )
+        self._uregex = _compiled(rules.unencrypted_regex)
+        self._eregex = _compiled(rules.encrypted_regex)
+        self._ucomment = _compiled(rules.unencrypted_comment_regex)
+        self._ecomment = _compiled(rules.encrypted_comment_regex)
         self._cache: dict[tuple[str, ...], bool] = {}
 
     @property
