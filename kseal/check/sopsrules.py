@@ -124,7 +124,15 @@ def check(
     except MetadataError as exc:
         line, col = locate(nodes, ("sops",), text)
         return [Finding("KS204", path, line, col, exc.message, "metadata")]
-    rules = rule_rules if has_selection and rule_rules is not None else metadata.rules
+    by_rule = has_selection and rule_rules is not None and rule is not None
+    rules = rule_rules if by_rule and rule_rules is not None else metadata.rules
+    who, extra = "the file's sops metadata", ""
+    if by_rule and rule is not None:
+        who = "its .sops.yaml rule" + (
+            f" (path_regex {rule.path_regex!r})" if rule.path_regex else ""
+        )
+    elif rule is None:  # never claim a rule that does not exist
+        extra = "; no .sops.yaml rule matches it, so kseal encrypt -i needs its recipients (--age)"
     findings = []
     for leaf_path in _offenders(loaded.docs, rules.with_default()):
         line, col = locate(nodes, leaf_path, text)
@@ -135,7 +143,7 @@ def check(
                 path,
                 line,
                 col,
-                f"{shown} is not encrypted, but its rule says it must be",
+                f"{shown} is not encrypted, but {who} says it must be{extra}",
                 f"partial {shown}",
             )
         )
