@@ -25,7 +25,8 @@ PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.s
         "kseal.sops.metadata", "kseal.sops.rules", "kseal.sops.tree", "kseal.agekey",
         "kseal.sops.shamir", "kseal.sops.keygroups", "kseal.sops.workflows", "kseal.sops.redact",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
-        "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan")
+        "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan",
+        "kseal.check.source", "kseal.check.templates")
 IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "sys")
 
 

@@ -2,14 +2,21 @@
 
 Built from libyaml events (``kseal.yamlio.events``); scalars stay strings (the checks only need to
 know whether a value is empty, templated or an ``ENC[...]`` string). Aliases resolve to their
-anchored node.
+anchored node (an alias inside its own anchor is null, so trees never loop). With duplicate keys
+the last one wins, as in Go's decoder (what kubectl and the controllers read).
+
+``parse_tolerant`` scans what parses: when a file as a whole is not YAML, each document is parsed
+on its own and the broken ones are left out.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
+from kseal.errors import InputError
 from kseal.yamlio import events
 
 NULLS = ("", "~", "null", "Null", "NULL")
@@ -34,7 +41,7 @@ class Map:
     items: list[tuple[Scalar, Node]] = field(default_factory=list)
 
     def get(self, key: str) -> Node | None:
-        for k, v in self.items:
+        for k, v in reversed(self.items):
             if k.value == key:
                 return v
         return None
@@ -44,7 +51,7 @@ class Map:
         return value.value if isinstance(value, Scalar) and not value.is_null else ""
 
     def key_node(self, key: str) -> Scalar | None:
-        return next((k for k, _ in self.items if k.value == key), None)
+        return next((k for k, _ in reversed(self.items) if k.value == key), None)
 
 
 @dataclass(slots=True)
@@ -57,8 +64,10 @@ class Seq:
 Node = Scalar | Map | Seq
 
 
-def parse(text: str) -> list[Node]:
-    """Every document of ``text`` (raises InputError when it is not YAML)."""
+def parse(text: str, line_offset: int = 0, strings: list[Scalar] | None = None) -> list[Node]:
+    """Every document of ``text`` (raises InputError when it is not YAML). Lines are counted from
+    ``line_offset``; string scalars that may hold a manifest (``kind`` and ``secret`` in them)
+    are added to ``strings``."""
     docs: list[Node] = []
     stack: list[Map | Seq] = []
     pending_key: list[Scalar | None] = []
@@ -83,14 +92,18 @@ def parse(text: str) -> list[Node]:
         kind = type(ev).__name__
         if kind == "ScalarEvent":
             mark = ev.start_mark
-            node: Node = Scalar(ev.value, ev.style is None, mark.line + 1, mark.column + 1)
+            scalar = Scalar(
+                ev.value, ev.style is None, mark.line + 1 + line_offset, mark.column + 1
+            )
+            if strings is not None and "kind" in ev.value and "ecret" in ev.value.lower():
+                strings.append(scalar)
             if ev.anchor:
-                anchors[ev.anchor] = node
-            add(node)
+                anchors[ev.anchor] = scalar
+            add(scalar)
         elif kind in ("MappingStartEvent", "SequenceStartEvent"):
             mark = ev.start_mark
             coll: Map | Seq = (Map if kind == "MappingStartEvent" else Seq)(
-                mark.line + 1, mark.column + 1
+                mark.line + 1 + line_offset, mark.column + 1
             )
             if ev.anchor:
                 anchors[ev.anchor] = coll
@@ -101,7 +114,41 @@ def parse(text: str) -> list[Node]:
             stack.pop()
             pending_key.pop()
         elif kind == "AliasEvent":
-            add(anchors.get(ev.anchor, Scalar("", True, ev.start_mark.line + 1, 1)))
+            target = anchors.get(ev.anchor)
+            if target is None or any(target is open_node for open_node in stack):
+                target = Scalar("", True, ev.start_mark.line + 1 + line_offset, 1)
+            add(target)
+    return docs
+
+
+# a line that starts a YAML document ("---") or ends one ("...")
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+# what libyaml refuses to read (control characters, NUL...): blanked, so the rest still parses
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def parse_tolerant(text: str, strings: list[Scalar] | None = None) -> list[Node]:
+    """The documents of ``text`` that parse (all of them when the text is YAML)."""
+    try:
+        return parse(text, 0, strings)
+    except InputError:
+        pass
+    text = _NON_PRINTABLE.sub(" ", text)
+    docs: list[Node] = []
+    bounds = [0, *(m.start() for m in _DOC_MARKER.finditer(text) if m.start()), len(text)]
+    line = 0
+    for start, end in pairwise(bounds):
+        chunk = text[start:end]
+        found: list[Scalar] = []
+        try:
+            docs.extend(parse(chunk, line, found))
+            if strings is not None:
+                strings.extend(found)
+        except InputError:
+            pass
+        line += chunk.count("\n")
     return docs
 
 
@@ -116,14 +163,19 @@ def to_plain(node: Node | None) -> Any:
     return None
 
 
-def manifests(doc: Node) -> list[Map]:
-    """The Kubernetes objects in a document: itself, the items of a ``kind: List``, or the
-    elements of a top-level array (JSON arrays of manifests)."""
+MAX_NESTING = 16
+
+
+def manifests(doc: Node, depth: int = 0) -> list[Map]:
+    """The Kubernetes objects in a document: itself, the items of a ``kind: List`` (Lists nest),
+    or the elements of a top-level array (JSON arrays of manifests)."""
+    if depth > MAX_NESTING:
+        return []
     if isinstance(doc, Seq):
-        return [m for item in doc.items for m in manifests(item)]
+        return [m for item in doc.items for m in manifests(item, depth + 1)]
     if not isinstance(doc, Map):
         return []
     items = doc.get("items")
     if doc.text("kind").endswith("List") and isinstance(items, Seq):
-        return [m for m in items.items if isinstance(m, Map)]
+        return [m for item in items.items for m in manifests(item, depth + 1)]
     return [doc]

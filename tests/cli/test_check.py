@@ -191,6 +191,23 @@ def test_this_repository_passes_its_own_check(kseal: Run) -> None:
     assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
 
 
+def test_large_files_are_streamed_not_skipped(kseal: Run, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    filler = "---\n# " + "x" * 120 + "\n"
+    count = (11 << 20) // len(filler)  # past the 10 MiB at which kseal stops reading whole files
+    (repo / "k8s" / "bundle.yaml").write_text(filler * count + "---\n" + SECRET)
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1
+    line = 2 * count + 1 + 6
+    assert out.stdout.decode() == (
+        f"k8s/bundle.yaml:{line}:1: KS101 Secret prod/db has plaintext stringData: password\n"
+    )
+    utf16 = repo / "k8s" / "wide.yaml"
+    utf16.write_bytes(("\ufeff" + filler * (count // 2) + "---\n" + SECRET).encode("utf-16-le"))
+    out = kseal("check", "k8s/wide.yaml", cwd=repo)
+    assert out.returncode == 1 and b"KS101" in out.stdout
+
+
 def _sops_partial(tmp_path: Path, with_rule: bool) -> tuple[Path, Path, dict[str, str]]:
     """A file encrypted by the real sops, then a plaintext value pasted into it."""
     import shutil
