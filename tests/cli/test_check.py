@@ -191,6 +191,24 @@ def test_this_repository_passes_its_own_check(kseal: Run) -> None:
     assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
 
 
+def test_venv_directories_are_skipped_only_when_they_are_virtualenvs(
+    kseal: Run, tmp_path: Path
+) -> None:
+    repo = _repo(tmp_path)
+    for name in ("venv", ".venv"):
+        (repo / name).mkdir()
+        (repo / name / "secret.yaml").write_text(SECRET)
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1
+    assert sorted(out.stdout.decode().splitlines()) == [
+        ".venv/secret.yaml:6:1: KS101 Secret prod/db has plaintext stringData: password",
+        "venv/secret.yaml:6:1: KS101 Secret prod/db has plaintext stringData: password",
+    ]
+    for name in ("venv", ".venv"):
+        (repo / name / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert kseal("check", cwd=repo).returncode == 0
+
+
 def test_large_files_are_streamed_not_skipped(kseal: Run, tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     filler = "---\n# " + "x" * 120 + "\n"
@@ -291,3 +309,40 @@ def test_ks202_fix_command_completes_the_file(kseal: Run, tmp_path: Path) -> Non
         env={"PATH": "/usr/bin:/bin", **env},
     ).stdout.decode()
     assert plain == f"password: {SENTINEL}\nreplicas: 3\ntoken: {SENTINEL}-pasted\n"
+
+
+def test_precommit_hooks_hand_every_file_to_the_scanner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit's own file classifier gives each evasion file to one of the two hooks (a NUL
+    byte makes identify call a key file binary; the key hook must still get it)."""
+    from pre_commit.commands.run import Classifier
+
+    from kseal.yamlio import safe_load_all
+
+    root = Path(__file__).resolve().parents[2]
+    [hooks] = safe_load_all((root / ".pre-commit-hooks.yaml").read_text())
+    label = "RSA PRIVATE" + " KEY"
+    files = {
+        "id_rsa": b"\0" + f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n".encode(),
+        "key.pem": ("\ufeff" + f"-----BEGIN {label}-----\nAAAA\n").encode("utf-16-le"),
+        "secret.yaml": SECRET.encode().replace(b"name: db", b"name: db\0"),
+        "secret.yml.j2": SECRET.encode(),
+        "secret.yaml.bak": SECRET.encode(),
+        "logo.png": b"\x89PNG\r\n\x1a\n\0\0",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    classifier = Classifier(list(files))
+    given = {
+        name
+        for hook in hooks
+        for name in classifier.by_types(
+            classifier.filenames,
+            hook.get("types", ["file"]),
+            hook.get("types_or", []),
+            hook.get("exclude_types", []),
+        )
+    }
+    assert given == set(files)
