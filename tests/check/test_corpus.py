@@ -64,6 +64,14 @@ def _bom(text: str, codec: str) -> bytes:
 
 
 B64_PEM_KEY = base64.b64encode(PEM_KEY.encode()).decode()
+CUSTOM_RESOURCE = """\
+apiVersion: db.example.com/v1
+kind: DatabaseCredentials
+metadata: {name: db}
+spec:
+  user: app
+  password: hunter2
+"""
 
 # name -> (path, content, expected rule ids)
 CASES: dict[str, tuple[str, str | bytes, set[str]]] = {
@@ -229,6 +237,19 @@ CASES: dict[str, tuple[str, str | bytes, set[str]]] = {
     "data-value-not-a-string": (
         "deploy/secret2.yaml",
         SECRET.replace("hunter2", "{from: vault}"),
+        set(),
+    ),
+    # ---- issue 9, item 22: KS201 exempts built-in kinds only ----
+    "sops-rule-custom-resource": ("secrets/db-credentials.yaml", CUSTOM_RESOURCE, {"KS201"}),
+    "sops-rule-builtin-deployment": (
+        "secrets/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  password: x\n",
+        set(),
+    ),
+    "sops-rule-sealed-secret": (
+        "secrets/sealed.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\n"
+        "spec:\n  encryptedData:\n    password: AgBy3i4OJSWK+PiTySYZZA==\n",
         set(),
     ),
     # ---- issue 9, item 27: evasions ----
