@@ -284,9 +284,9 @@ def test_ks202_names_the_rule_only_when_one_matches(kseal: Run, tmp_path: Path) 
 
 
 @pytest.mark.xfail(
-    strict=False,
-    reason="needs kseal decrypt -i --ignore-mac to keep pasted plaintext values (integrator's "
-    "half of issue 9 item 7)",
+    reason="needs kseal decrypt -i --ignore-mac to keep pasted plaintext values (the integrator's "
+    "half of issue 9 item 7): drop this mark when that lands (xfail_strict turns a pass into a "
+    "failure)",
 )
 def test_ks202_fix_command_completes_the_file(kseal: Run, tmp_path: Path) -> None:
     import subprocess
