@@ -152,30 +152,79 @@ def parse_tolerant(text: str, strings: list[Scalar] | None = None) -> list[Node]
     return docs
 
 
-def to_plain(node: Node | None) -> Any:
-    """Plain data (dicts, lists, strings, None) for code that wants it."""
-    if isinstance(node, Map):
-        return {k.value: to_plain(v) for k, v in node.items}
-    if isinstance(node, Seq):
-        return [to_plain(v) for v in node.items]
+def to_plain(node: Node | None, _memo: dict[int, Any] | None = None) -> Any:
+    """Plain data (dicts, lists, strings, None) for code that wants it. An aliased node becomes
+    one shared object, so alias bombs stay small."""
+    memo = {} if _memo is None else _memo
     if isinstance(node, Scalar):
         return None if node.is_null else node.value
-    return None
+    if node is None:
+        return None
+    key = id(node)
+    if key not in memo:
+        if isinstance(node, Map):
+            out: dict[str, Any] = {}
+            memo[key] = out
+            for k, v in node.items:
+                out[k.value] = to_plain(v, memo)
+        else:
+            items: list[Any] = []
+            memo[key] = items
+            items.extend(to_plain(v, memo) for v in node.items)
+    return memo[key]
+
+
+def expanded_size(docs: list[Node], limit: int) -> int:
+    """How many nodes ``docs`` would have with every alias expanded (counting stops past
+    ``limit``): what a reader that copies aliases would build."""
+    memo: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        if isinstance(node, Scalar):
+            return 1
+        key = id(node)
+        if key not in memo:
+            memo[key] = 0  # (an alias inside its own anchor was made null by parse)
+            total = 1
+            for item in node.items:
+                total += size(item[1]) + 1 if isinstance(item, tuple) else size(item)
+                if total > limit:
+                    break
+            memo[key] = total
+        return memo[key]
+
+    total = 0
+    for doc in docs:
+        total += size(doc)
+        if total > limit:
+            break
+    return total
 
 
 MAX_NESTING = 16
 
 
-def manifests(doc: Node, depth: int = 0) -> list[Map]:
+def manifests(doc: Node) -> list[Map]:
     """The Kubernetes objects in a document: itself, the items of a ``kind: List`` (Lists nest),
-    or the elements of a top-level array (JSON arrays of manifests)."""
-    if depth > MAX_NESTING:
-        return []
-    if isinstance(doc, Seq):
-        return [m for item in doc.items for m in manifests(item, depth + 1)]
-    if not isinstance(doc, Map):
-        return []
-    items = doc.get("items")
-    if doc.text("kind").endswith("List") and isinstance(items, Seq):
-        return [m for item in items.items for m in manifests(item, depth + 1)]
-    return [doc]
+    or the elements of a top-level array (JSON arrays of manifests). Each node is visited once,
+    however often it is aliased."""
+    out: list[Map] = []
+    seen: set[int] = set()
+
+    def visit(node: Node, depth: int) -> None:
+        if depth > MAX_NESTING or id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, Seq):
+            for item in node.items:
+                visit(item, depth + 1)
+        elif isinstance(node, Map):
+            items = node.get("items")
+            if node.text("kind").endswith("List") and isinstance(items, Seq):
+                for item in items.items:
+                    visit(item, depth + 1)
+            else:
+                out.append(node)
+
+    visit(doc, 0)
+    return out

@@ -10,13 +10,14 @@ scanned as far as it parses, and a file too large to hold is scanned in segments
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kseal.check import keymaterial, manifests, sopsrules, source, templates
 from kseal.check.model import Finding
-from kseal.check.nodes import Node, Scalar, parse_tolerant
+from kseal.check.nodes import Node, Scalar, expanded_size, parse_tolerant
 from kseal.check.nodes import manifests as objects_in
 from kseal.check.suppress import inline_allowed
 from kseal.sops.config import CreationRule
@@ -24,6 +25,10 @@ from kseal.sops.stores import format_for_path
 
 # characters per segment of a large file (scan_stream)
 SEGMENT = 4 << 20
+# a YAML file whose aliases expand past this many nodes is not handed to the SOPS store, which
+# copies aliases (an alias bomb would stall the check); the manifest rules still run
+MAX_EXPANDED = 1_000_000
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]", re.M)
 
 
 @dataclass
@@ -84,7 +89,12 @@ def scan_text(
                 findings.extend(manifests.check_manifest(obj, ctx))
         if strings:
             findings.extend(manifests.check_embedded(strings, ctx))
-    if fmt != "binary" and not helm:
+    bomb = (
+        nodes
+        and _ALIAS.search(text) is not None
+        and expanded_size(nodes, MAX_EXPANDED) > MAX_EXPANDED
+    )
+    if fmt != "binary" and not helm and not bomb:
         rule = opts.rule_for(path)
         if rule is not None or "sops" in text:
             raw = data if data is not None else text.encode()

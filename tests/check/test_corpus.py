@@ -64,6 +64,10 @@ def _bom(text: str, codec: str) -> bytes:
 
 
 B64_PEM_KEY = base64.b64encode(PEM_KEY.encode()).decode()
+# nine levels of nine aliases: 9**9 leaves when expanded, a few dozen nodes when shared
+ALIAS_BOMB = "".join(
+    f"- &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else ', '.join('x' * 9)}]\n" for i in range(9)
+)
 CUSTOM_RESOURCE = """\
 apiVersion: db.example.com/v1
 kind: DatabaseCredentials
@@ -380,6 +384,9 @@ CASES: dict[str, tuple[str, str | bytes, set[str]]] = {
         ),
         {"KS101"},
     ),
+    "alias-bomb-sequence": ("bomb.json", ALIAS_BOMB, set()),
+    "alias-bomb-under-a-sops-rule": ("secrets/bomb.yaml", ALIAS_BOMB, set()),
+    "alias-bomb-then-secret": ("bomb.yml.j2", ALIAS_BOMB + "---\n" + SECRET, {"KS101"}),
     "evasion-alias-cycle": (
         "cycle.yaml",
         "a: &x [*x]\n---\n" + SECRET,
