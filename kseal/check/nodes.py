@@ -64,10 +64,13 @@ class Seq:
 Node = Scalar | Map | Seq
 
 
-def parse(text: str, line_offset: int = 0, strings: list[Scalar] | None = None) -> list[Node]:
-    """Every document of ``text`` (raises InputError when it is not YAML). Lines are counted from
-    ``line_offset``; string scalars that may hold a manifest (``kind`` and ``secret`` in them)
-    are added to ``strings``."""
+def parse(
+    text: str, line_offset: int = 0, strings: list[Scalar] | None = None, partial: bool = False
+) -> list[Node]:
+    """Every document of ``text`` (raises InputError when it is not YAML, or with ``partial``
+    returns what was read before the error). Lines are counted from ``line_offset``; string
+    scalars that may hold a manifest (``kind`` and ``secret`` in them) are added to
+    ``strings``."""
     docs: list[Node] = []
     stack: list[Map | Seq] = []
     pending_key: list[Scalar | None] = []
@@ -88,36 +91,40 @@ def parse(text: str, line_offset: int = 0, strings: list[Scalar] | None = None) 
             top.items.append((pending_key[-1], node))
             pending_key[-1] = None
 
-    for ev in events(text):
-        kind = type(ev).__name__
-        if kind == "ScalarEvent":
-            mark = ev.start_mark
-            scalar = Scalar(
-                ev.value, ev.style is None, mark.line + 1 + line_offset, mark.column + 1
-            )
-            if strings is not None and "kind" in ev.value and "ecret" in ev.value.lower():
-                strings.append(scalar)
-            if ev.anchor:
-                anchors[ev.anchor] = scalar
-            add(scalar)
-        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
-            mark = ev.start_mark
-            coll: Map | Seq = (Map if kind == "MappingStartEvent" else Seq)(
-                mark.line + 1 + line_offset, mark.column + 1
-            )
-            if ev.anchor:
-                anchors[ev.anchor] = coll
-            add(coll)
-            stack.append(coll)
-            pending_key.append(None)
-        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
-            stack.pop()
-            pending_key.pop()
-        elif kind == "AliasEvent":
-            target = anchors.get(ev.anchor)
-            if target is None or any(target is open_node for open_node in stack):
-                target = Scalar("", True, ev.start_mark.line + 1 + line_offset, 1)
-            add(target)
+    try:
+        for ev in events(text):
+            kind = type(ev).__name__
+            if kind == "ScalarEvent":
+                mark = ev.start_mark
+                scalar = Scalar(
+                    ev.value, ev.style is None, mark.line + 1 + line_offset, mark.column + 1
+                )
+                if strings is not None and "kind" in ev.value and "ecret" in ev.value.lower():
+                    strings.append(scalar)
+                if ev.anchor:
+                    anchors[ev.anchor] = scalar
+                add(scalar)
+            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+                mark = ev.start_mark
+                coll: Map | Seq = (Map if kind == "MappingStartEvent" else Seq)(
+                    mark.line + 1 + line_offset, mark.column + 1
+                )
+                if ev.anchor:
+                    anchors[ev.anchor] = coll
+                add(coll)
+                stack.append(coll)
+                pending_key.append(None)
+            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                stack.pop()
+                pending_key.pop()
+            elif kind == "AliasEvent":
+                target = anchors.get(ev.anchor)
+                if target is None or any(target is open_node for open_node in stack):
+                    target = Scalar("", True, ev.start_mark.line + 1 + line_offset, 1)
+                add(target)
+    except InputError:
+        if not partial:
+            raise
     return docs
 
 
@@ -130,24 +137,24 @@ _NON_PRINTABLE = re.compile(
 
 
 def parse_tolerant(text: str, strings: list[Scalar] | None = None) -> list[Node]:
-    """The documents of ``text`` that parse (all of them when the text is YAML)."""
+    """The documents of ``text`` that parse (all of them when the text is YAML), and of a broken
+    document what comes before the error."""
+    found: list[Scalar] = []
     try:
-        return parse(text, 0, strings)
+        whole = parse(text, 0, found)
     except InputError:
         pass
+    else:
+        if strings is not None:
+            strings.extend(found)
+        return whole
     text = _NON_PRINTABLE.sub(" ", text)
     docs: list[Node] = []
     bounds = [0, *(m.start() for m in _DOC_MARKER.finditer(text) if m.start()), len(text)]
     line = 0
     for start, end in pairwise(bounds):
         chunk = text[start:end]
-        found: list[Scalar] = []
-        try:
-            docs.extend(parse(chunk, line, found))
-            if strings is not None:
-                strings.extend(found)
-        except InputError:
-            pass
+        docs.extend(parse(chunk, line, strings, partial=True))
         line += chunk.count("\n")
     return docs
 

@@ -262,6 +262,16 @@ CASES: dict[str, tuple[str, str | bytes, set[str]]] = {
         SECRET + "---\nnot: [valid\n",
         {"KS101"},
     ),
+    "evasion-broken-after-the-value": (
+        "tail.yaml",
+        SECRET + "  other: [unclosed\n",
+        {"KS101"},
+    ),
+    "evasion-broken-after-the-value-flow": (
+        "tail2.yaml",
+        SECRET.replace("  password: hunter2", "  password: hunter2\n  x: {a: 1\n  y: ]"),
+        {"KS101"},
+    ),
     "evasion-earlier-document-broken": ("earlier.yaml", "not: [valid\n---\n" + SECRET, {"KS101"}),
     "evasion-nul-byte": ("nul.yaml", "# \0\n" + SECRET, {"KS101"}),
     "evasion-nul-byte-in-value": ("nul2.yaml", SECRET.replace("hunter2", "hunt\0er2"), {"KS101"}),
