@@ -25,7 +25,7 @@ _AVP_KEY = re.compile(r"<[A-Za-z_][A-Za-z0-9_.-]*(?:\s*\|\s*[A-Za-z0-9_]+)*>")
 _VALS = re.compile(r"ref\+[a-z][a-z0-9]*://\S+")
 # an action that prints nothing but a string literal: not a template, a literal in disguise
 _LITERAL_ACTION = re.compile(
-    r"""\{\{-?\s*(?:"((?:[^"\\\n]|\\.)*)"|`([^`]*)`)\s*"""
+    r"""\{\{-?\s*(?:print\s+|printf\s+)?(?:"((?:[^"\\\n]|\\.)*)"|`([^`]*)`)\s*"""
     r"""(?:\|\s*(?:b64enc|quote|squote|trim|toString)\s*)*-?\}\}"""
 )
 

@@ -36,6 +36,8 @@ LITERAL = [
     "{{/* note */}}hunter2",
     '{{ "hunter2" }}',
     '{{ "hunter2" | b64enc }}',
+    '{{ print "hunter2" }}',
+    "{{- `hunter2` | quote -}}",
     "{# note #}hunter2",
 ]
 
