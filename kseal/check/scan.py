@@ -91,6 +91,7 @@ def scan_text(
             findings.extend(manifests.check_embedded(strings, ctx))
     bomb = (
         nodes
+        and "*" in text
         and _ALIAS.search(text) is not None
         and expanded_size(nodes, MAX_EXPANDED) > MAX_EXPANDED
     )
