@@ -65,10 +65,6 @@ def manifest_format(path: str) -> str:
             return format_for_path(lower)
 
 
-def has_wrapper_suffix(path: str) -> bool:
-    return manifest_format(path) != format_for_path(path)
-
-
 _DOC_START = re.compile(r"(?:---|\.\.\.)(?:[ \t\r\n]|$)")
 
 
