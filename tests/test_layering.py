@@ -29,7 +29,8 @@ PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.s
         "kseal.sops.verify",
         "kseal.goregex", "kseal.tempnames",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
-        "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan")
+        "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan",
+        "kseal.check.source", "kseal.check.templates")
 IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "sys")
 
 

@@ -4,13 +4,14 @@ generators), TLS key backups, kubeconfig credentials, SealedSecret scope problem
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kseal.check.model import Finding
-from kseal.check.nodes import Map, Node, Scalar, Seq, to_plain
+from kseal.check.nodes import Map, Node, Scalar, Seq, parse_tolerant, to_plain
+from kseal.check.nodes import manifests as manifests_in
+from kseal.check.templates import has_template_syntax, render_neutral, templated
 
 SCOPE_ANNOTATIONS = (
     "sealedsecrets.bitnami.com/namespace-wide",
@@ -30,17 +31,6 @@ class Context:
     sealing_keys: Sequence[Any] = field(default_factory=list)
 
 
-def templated(value: str) -> bool:
-    """Helm/Go templates, shell/envsubst/Flux variables, argocd-vault-plugin placeholders and
-    vals references: filled in at deploy time, not secrets in the file."""
-    return (
-        "{{" in value
-        or "${" in value
-        or value.startswith(("ref+", "<path:"))
-        or (value.startswith("<") and value.endswith(">") and " " not in value)
-    )
-
-
 def is_sops_doc(doc: Map) -> bool:
     meta = doc.get("sops")
     return isinstance(meta, Map) and (
@@ -57,15 +47,21 @@ def _where(doc: Map) -> str:
 
 
 def _plaintext_keys(block: Node | None) -> list[Scalar]:
+    """Keys of ``block`` whose values are literal strings. A value that is not a string (a
+    mapping or list: what an unquoted ``{{ ... }}`` parses as) is templated, not plaintext; with
+    duplicate keys the last one counts."""
     if not isinstance(block, Map):
         return []
-    out = []
+    last: dict[str, tuple[Scalar, Node]] = {}
     for key, value in block.items:
-        if isinstance(value, Scalar):
-            v = value.value
-            if value.is_null or not v or templated(v) or v.startswith("ENC[AES256_GCM,"):
-                continue
-        elif isinstance(value, Map | Seq) and not value.items:
+        last.pop(key.value, None)
+        last[key.value] = (key, value)
+    out = []
+    for key, value in last.values():
+        if not isinstance(value, Scalar):
+            continue
+        v = value.value
+        if value.is_null or not v or templated(v) or v.startswith("ENC[AES256_GCM,"):
             continue
         out.append(key)
     return out
@@ -265,17 +261,32 @@ def _unseal_check(doc: Map, ctx: Context, where: str) -> list[Finding]:
     return []
 
 
-_HELM_DIRECTIVE = re.compile(r"^\s*\{\{-?.*?-?\}\}\s*$")
-_HELM_INLINE = re.compile(r"\{\{-?.*?-?\}\}")
+MAX_EMBEDDING = 2
 
 
-def helm_to_yaml(text: str) -> str:
-    """A Helm template made parseable, line for line: directive-only lines become blank, inline
-    actions become a placeholder that counts as templated."""
-    lines = []
-    for line in text.split("\n"):
-        if _HELM_DIRECTIVE.match(line):
-            lines.append("")
-        else:
-            lines.append(_HELM_INLINE.sub("__kseal_templated_{{}}__", line))
-    return "\n".join(lines)
+def check_embedded(strings: list[Scalar], ctx: Context, depth: int = 0) -> list[Finding]:
+    """Manifests written as strings inside other documents (a Secret in a ConfigMap's data, a
+    Helm values string): their findings, placed on the string."""
+    findings: list[Finding] = []
+    for string in strings:
+        if "\n" not in string.value and not string.value.lstrip().startswith("{"):
+            continue  # one line of YAML cannot be a manifest with a kind and data; JSON can
+        text = string.value
+        inner: list[Scalar] = []
+        docs = parse_tolerant(render_neutral(text) if has_template_syntax(text) else text, inner)
+        found = [f for doc in docs for obj in manifests_in(doc) for f in check_manifest(obj, ctx)]
+        if depth < MAX_EMBEDDING and inner:
+            found.extend(check_embedded(inner, ctx, depth + 1))
+        findings.extend(
+            Finding(
+                f.rule,
+                ctx.path,
+                string.line,
+                string.col,
+                f"{f.message} (in a string)",
+                f"embedded {f.locator}",
+                extra_hints=f.extra_hints,
+            )
+            for f in found
+        )
+    return findings

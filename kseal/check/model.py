@@ -46,7 +46,7 @@ RULES = {
             "KS202",
             "sops-partial",
             "SOPS file with values its rule says must be encrypted",
-            "re-encrypt: kseal decrypt -i FILE && kseal encrypt -i FILE",
+            "kseal decrypt -i --ignore-mac FILE && kseal encrypt -i FILE",
         ),
         Rule(
             "KS203",

@@ -1,27 +1,35 @@
-"""Scanning one file's bytes with every rule, then applying inline suppressions.
+"""Scanning one file with every rule, then applying inline suppressions.
 
 The caller supplies what needs the outside world (the ``.sops.yaml`` rule for a path, reading a
-referenced file, verifying a MAC), so this stays testable with plain bytes.
+referenced file, verifying a MAC), so this stays testable with plain bytes. Nothing is skipped for
+looking binary: key material is searched in every file, YAML that is only partly readable is
+scanned as far as it parses, and a file too large to hold is scanned in segments
+(``scan_stream``).
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kseal.check import keymaterial, manifests, sopsrules
+from kseal.check import keymaterial, manifests, sopsrules, source, templates
 from kseal.check.model import Finding
-from kseal.check.nodes import Node, parse
+from kseal.check.nodes import Node, Scalar, expanded_size, parse_tolerant
 from kseal.check.nodes import manifests as objects_in
 from kseal.check.suppress import inline_allowed
-from kseal.errors import InputError
 from kseal.sops.config import CreationRule
 from kseal.sops.stores import format_for_path
 from kseal.tempnames import temp_file_target
 
-BINARY_SNIFF = 8192
+# characters per segment of a large file (scan_stream)
+SEGMENT = 4 << 20
+# a YAML file whose aliases expand past this many nodes is not handed to the SOPS store, which
+# copies aliases (an alias bomb would stall the check); the manifest rules still run
+MAX_EXPANDED = 1_000_000
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]", re.M)
 
 
 @dataclass
@@ -50,22 +58,28 @@ def is_helm_template(path: str, text: str) -> bool:
 
 
 def scan_bytes(path: str, data: bytes, options: Options | None = None) -> list[Finding]:
+    name, bom = source.encoding(data[:4])
+    if name == "utf-8" and not bom:
+        return scan_text(path, data.decode("utf-8", "replace"), options, data)
+    return scan_text(path, source.decode(data), options)
+
+
+def scan_text(
+    path: str, text: str, options: Options | None = None, data: bytes | None = None
+) -> list[Finding]:
+    """Every finding in ``text`` (the file's content; ``data`` its UTF-8 bytes when at hand)."""
     opts = options or Options()
     if temp_file_target(posixpath.basename(path)) is not None:
         return [_leftover(path)]  # whatever it holds: a decrypt -i may have been killed mid-way
-    if b"\0" in data[:BINARY_SNIFF]:
-        return []
-    text = data.decode("utf-8", "replace")
     findings = keymaterial.scan(path, text)
-    fmt = format_for_path(path)
+    fmt = source.manifest_format(path)
     nodes: list[Node] = []
     helm = False
     if fmt in ("yaml", "json"):
         helm = is_helm_template(path, text)
-        try:
-            nodes = parse(manifests.helm_to_yaml(text) if helm else text)
-        except InputError:
-            nodes = []
+        strings: list[Scalar] = []
+        readable = templates.render_neutral(text) if templates.has_template_syntax(text) else text
+        nodes = parse_tolerant(readable, strings)
         ctx = manifests.Context(
             path,
             helm=helm,
@@ -76,10 +90,19 @@ def scan_bytes(path: str, data: bytes, options: Options | None = None) -> list[F
         for doc in nodes:
             for obj in objects_in(doc):
                 findings.extend(manifests.check_manifest(obj, ctx))
-    if fmt != "binary" and not helm:
+        if strings:
+            findings.extend(manifests.check_embedded(strings, ctx))
+    bomb = (
+        nodes
+        and "*" in text
+        and _ALIAS.search(text) is not None
+        and expanded_size(nodes, MAX_EXPANDED) > MAX_EXPANDED
+    )
+    if fmt != "binary" and not helm and not bomb:
         rule = opts.rule_for(path)
-        if rule is not None or b"sops" in data:
-            findings.extend(sopsrules.check(path, data, fmt, rule, nodes, opts.verify_mac))
+        if rule is not None or "sops" in text:
+            raw = data if data is not None else text.encode()
+            findings.extend(sopsrules.check(path, raw, fmt, rule, nodes, opts.verify_mac))
     if not findings:
         return findings
     lines = text.splitlines()
@@ -93,11 +116,23 @@ def _leftover(path: str) -> Finding:
     )
 
 
+def scan_stream(
+    path: str, lines: Iterable[str], options: Options | None = None, size: int = SEGMENT
+) -> list[Finding]:
+    """``scan_text`` over a file read line by line, in segments of about ``size`` characters."""
+    yaml = source.manifest_format(path) in ("yaml", "json")
+    findings: list[Finding] = []
+    for offset, text in source.segments(lines, yaml=yaml, size=size):
+        findings.extend(replace(f, line=f.line + offset) for f in scan_text(path, text, options))
+    return _unique(findings)
+
+
 def _unique(findings: list[Finding]) -> list[Finding]:
     seen = set()
     out = []
     for f in sorted(findings, key=lambda f: (f.line, f.col, f.rule)):
-        key = (f.rule, f.line, f.col, f.locator)
+        # a file is unencrypted once, however many segments it was read in
+        key = (f.rule, 0, 0, f.locator) if f.rule == "KS201" else (f.rule, f.line, f.col, f.locator)
         if key not in seen:
             seen.add(key)
             out.append(f)

@@ -43,8 +43,39 @@ def _exempt(path: str) -> bool:
     return name in NEVER_REQUIRED or path.startswith(".github/") or "/.github/" in path
 
 
-def _is_manifest(doc: Branch) -> bool:
-    return isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str)
+# API groups of the Kubernetes built-in kinds (and kustomize's own configuration kinds)
+BUILTIN_GROUPS = {
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "extensions",
+    "kustomize.config.k8s.io",
+}
+# custom resources that hold ciphertext or references to secrets kept elsewhere, never values
+REFERENCE_GROUPS = {
+    "bitnami.com",  # SealedSecret
+    "external-secrets.io",
+    "generators.external-secrets.io",
+    "secrets-store.csi.x-k8s.io",
+    "secrets.hashicorp.com",
+    "onepassword.com",
+}
+
+
+def _exempt_manifest(doc: Branch) -> bool:
+    """A manifest .sops.yaml need not cover: a Secret (KS101's business), a built-in kind that
+    holds no secrets (ConfigMap, Deployment, Service...) or a resource of a secret-reference
+    operator (SealedSecret, ExternalSecret...). Other custom resources are not exempt: they may
+    carry credentials anywhere."""
+    api, kind = doc.get("apiVersion"), doc.get("kind")
+    if not isinstance(api, str) or not isinstance(kind, str):
+        return False
+    if kind.lower() == "secret":
+        return True
+    group = api.rpartition("/")[0] if "/" in api else ""
+    return group in BUILTIN_GROUPS or group.endswith(".k8s.io") or group in REFERENCE_GROUPS
 
 
 def _offenders(docs: list[Branch], rules: Rules) -> list[tuple[str, ...]]:
@@ -104,7 +135,7 @@ def check(
     if loaded.metadata is None:
         if rule is None or not rule.path_regex or fmt == "binary" or _exempt(path):
             return []
-        docs = [d for d in loaded.docs if not _is_manifest(d)]  # manifests: KS101's business
+        docs = [d for d in loaded.docs if not _exempt_manifest(d)]
         if not docs or not _offenders(docs, (rule_rules or Rules()).with_default()):
             return []
         return [
@@ -124,7 +155,15 @@ def check(
     except MetadataError as exc:
         line, col = locate(nodes, ("sops",), text)
         return [Finding("KS204", path, line, col, exc.message, "metadata")]
-    rules = rule_rules if has_selection and rule_rules is not None else metadata.rules
+    by_rule = has_selection and rule_rules is not None and rule is not None
+    rules = rule_rules if by_rule and rule_rules is not None else metadata.rules
+    who, extra = "the file's sops metadata", ""
+    if by_rule and rule is not None:
+        who = "its .sops.yaml rule" + (
+            f" (path_regex {rule.path_regex!r})" if rule.path_regex else ""
+        )
+    elif rule is None:  # never claim a rule that does not exist
+        extra = "; no .sops.yaml rule matches it, so kseal encrypt -i needs its recipients (--age)"
     findings = []
     for leaf_path in _offenders(loaded.docs, rules.with_default()):
         line, col = locate(nodes, leaf_path, text)
@@ -135,7 +174,7 @@ def check(
                 path,
                 line,
                 col,
-                f"{shown} is not encrypted, but its rule says it must be",
+                f"{shown} is not encrypted, but {who} says it must be{extra}",
                 f"partial {shown}",
             )
         )

@@ -12,10 +12,12 @@ from kseal.errors import ConfigError, ConflictError
 
 if TYPE_CHECKING:
     from kseal.check.model import Finding
+    from kseal.check.scan import Options
     from kseal.check.suppress import Allow
     from kseal.sops.config import Config, CreationRule
 
-MAX_BYTES = 10 << 20
+# files larger than this are read line by line, in segments (scan.scan_stream)
+STREAM_BYTES = 10 << 20
 
 
 def walk(paths: list[str]) -> Iterator[str]:
@@ -71,6 +73,23 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+def _scan_large(path: str, options: Options) -> list[Finding] | None:
+    """A large file, streamed: decoded by its byte-order mark, never held whole."""
+    import io
+
+    from kseal.check.scan import scan_stream
+    from kseal.check.source import encoding
+
+    try:
+        with open(path, "rb") as raw:
+            name, skip = encoding(raw.read(4))
+            raw.seek(skip)
+            text = io.TextIOWrapper(raw, encoding=name, errors="replace", newline="")
+            return scan_stream(path, text, options)
+    except OSError:
+        return None
+
+
 def _allowlist(start: Path) -> list[Allow]:
     """``check.allow`` from the nearest ``.kseal.yaml``, else ``[tool.kseal.check]`` of the
     nearest ``pyproject.toml``."""
@@ -119,15 +138,23 @@ def scan_paths(
     findings: list[Finding] = []
     count = 0
     for path in walk(paths):
-        data = _read(path)
-        if data is None or len(data) > MAX_BYTES:
-            continue
-        count += 1
         options = Options(
             rule_for=rules,
             read=_read,
             verify_mac=_verifier(path) if verify_mac else None,
             sealing_keys=sealing_keys,
         )
-        findings.extend(scan_bytes(path, data, options))
+        try:
+            large = os.path.getsize(path) > STREAM_BYTES
+        except OSError:
+            continue
+        if large:
+            found = _scan_large(path, options)
+        else:
+            data = _read(path)
+            found = None if data is None else scan_bytes(path, data, options)
+        if found is None:
+            continue
+        count += 1
+        findings.extend(found)
     return findings, count

@@ -55,8 +55,31 @@ def _pem(kind: str, body: str) -> str:
 PEM_KEY = _pem("RSA", base64.b64encode(os.urandom(48)).decode())
 SSH_KEY = _pem("OPENSSH", base64.b64encode(os.urandom(48)).decode())
 
+
+def _indented(text: str, prefix: str = "    ") -> str:
+    return "".join(prefix + line + "\n" for line in text.splitlines())
+
+
+def _bom(text: str, codec: str) -> bytes:
+    return ("\ufeff" + text).encode(codec)
+
+
+B64_PEM_KEY = base64.b64encode(PEM_KEY.encode()).decode()
+# nine levels of nine aliases: 9**9 leaves when expanded, a few dozen nodes when shared
+ALIAS_BOMB = "".join(
+    f"- &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else ', '.join('x' * 9)}]\n" for i in range(9)
+)
+CUSTOM_RESOURCE = """\
+apiVersion: db.example.com/v1
+kind: DatabaseCredentials
+metadata: {name: db}
+spec:
+  user: app
+  password: hunter2
+"""
+
 # name -> (path, content, expected rule ids)
-CASES: dict[str, tuple[str, str, set[str]]] = {
+CASES: dict[str, tuple[str, str | bytes, set[str]]] = {
     # ---- plaintext Secrets ----
     "secret-yaml": ("k8s/secret.yaml", SECRET, {"KS101"}),
     "secret-yml": ("k8s/secret.yml", SECRET, {"KS101"}),
@@ -210,9 +233,219 @@ CASES: dict[str, tuple[str, str, set[str]]] = {
         set(),
     ),
     "json-no-secret": ("package.json", '{"name": "x", "scripts": {"test": "pytest"}}', set()),
-    "binary-file": (
-        "logo.png",
-        "\x89PNG\r\n\x1a\n\0\0\0" + SECRET_KEY,
+    "binary-file": ("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0" + os.urandom(64) + b"sops", set()),
+    # ---- issue 9, item 21: templates outside a chart are templated, not plaintext ----
+    "helm-b64enc-outside-chart": (
+        "deploy/secret.yaml",
+        SECRET.replace("hunter2", "{{ .Values.password | b64enc | quote }}"),
+        set(),
+    ),
+    "data-value-not-a-string": (
+        "deploy/secret2.yaml",
+        SECRET.replace("hunter2", "{from: vault}"),
+        set(),
+    ),
+    # ---- issue 9, item 22: KS201 exempts built-in kinds only ----
+    "sops-rule-custom-resource": ("secrets/db-credentials.yaml", CUSTOM_RESOURCE, {"KS201"}),
+    "sops-rule-builtin-deployment": (
+        "secrets/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  password: x\n",
+        set(),
+    ),
+    "sops-rule-sealed-secret": (
+        "secrets/sealed.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\n"
+        "spec:\n  encryptedData:\n    password: AgBy3i4OJSWK+PiTySYZZA==\n",
+        set(),
+    ),
+    # ---- issue 9, item 27: evasions ----
+    "evasion-later-document-broken": (
+        "later.yaml",
+        SECRET + "---\nnot: [valid\n",
+        {"KS101"},
+    ),
+    "evasion-broken-after-the-value": (
+        "tail.yaml",
+        SECRET + "  other: [unclosed\n",
+        {"KS101"},
+    ),
+    "evasion-broken-after-the-value-flow": (
+        "tail2.yaml",
+        SECRET.replace("  password: hunter2", "  password: hunter2\n  x: {a: 1\n  y: ]"),
+        {"KS101"},
+    ),
+    "evasion-earlier-document-broken": ("earlier.yaml", "not: [valid\n---\n" + SECRET, {"KS101"}),
+    "evasion-nul-byte": ("nul.yaml", "# \0\n" + SECRET, {"KS101"}),
+    "evasion-nul-byte-in-value": ("nul2.yaml", SECRET.replace("hunter2", "hunt\0er2"), {"KS101"}),
+    "evasion-nul-byte-key-file": ("id_rsa", "\0" + PEM_KEY, {"KS301"}),
+    "evasion-utf16le-bom": ("u16.yaml", _bom(SECRET, "utf-16-le"), {"KS101"}),
+    "evasion-utf16be-bom": (
+        "u16be.json",
+        _bom('{"kind": "Secret", "data": {"k": "dg=="}}', "utf-16-be"),
+        {"KS101"},
+    ),
+    "evasion-utf16-pem": ("key.txt", _bom(PEM_KEY, "utf-16-le"), {"KS301"}),
+    "evasion-utf32-bom": ("u32.yaml", _bom(SECRET, "utf-32-le"), {"KS101"}),
+    "evasion-utf8-bom": ("u8.yaml", _bom(SECRET, "utf-8"), {"KS101"}),
+    "evasion-yml-j2": (
+        "roles/db/templates/secret.yml.j2",
+        "{% if db_enabled %}\n"
+        + SECRET.replace("name: db", "name: {{ db_name }}")
+        + "{% endif %}\n",
+        {"KS102"},  # under templates/: a template's literal
+    ),
+    "evasion-yml-j2-outside-templates": ("deploy/secret.yml.j2", "{# db #}\n" + SECRET, {"KS101"}),
+    "evasion-yaml-tpl": ("deploy/secret.yaml.tpl", SECRET, {"KS101"}),
+    "evasion-yaml-gotmpl": ("helmfile.d/secret.yaml.gotmpl", SECRET, {"KS101"}),
+    "evasion-bak": ("k8s/secret.yaml.bak", SECRET, {"KS101"}),
+    "evasion-json-orig": (
+        "k8s/secret.json.orig",
+        '{"kind": "Secret", "stringData": {"k": "v"}}',
+        {"KS101"},
+    ),
+    "evasion-nested-list": (
+        "nested.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: List\n    items:\n"
+        "      - apiVersion: v1\n        kind: Secret\n        metadata: {name: db}\n"
+        "        stringData: {password: hunter2}\n",
+        {"KS101"},
+    ),
+    "evasion-duplicate-kind": (
+        "dup-kind.yaml",
+        SECRET.replace("kind: Secret", "kind: ConfigMap\nkind: Secret"),
+        {"KS101"},
+    ),
+    "evasion-duplicate-data": (
+        "dup-data.yaml",
+        SECRET.replace("stringData:", "stringData: {}\nstringData:"),
+        {"KS101"},
+    ),
+    "evasion-duplicate-value": (
+        "dup-value.yaml",
+        SECRET.replace("  password: hunter2", "  password: ${DB_PASSWORD}\n  password: hunter2"),
+        {"KS101"},
+    ),
+    "duplicate-kind-last-wins": (
+        "dup-kind2.yaml",
+        SECRET.replace("kind: Secret", "kind: Secret\nkind: ConfigMap"),
+        set(),
+    ),
+    "evasion-secret-in-configmap": (
+        "cm-embed.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  secret.yaml: |\n"
+        + _indented(SECRET),
+        {"KS101"},
+    ),
+    "evasion-secret-json-in-configmap": (
+        "cm-embed2.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  s.json: '"
+        '{"apiVersion": "v1", "kind": "Secret", "stringData": {"k": "v"}}\'\n',
+        {"KS101"},
+    ),
+    "evasion-base64-key-in-configmap": (
+        "cm-key.yaml",
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  key: {B64_PEM_KEY}\n",
+        {"KS301"},
+    ),
+    "evasion-base64-key-wrapped": (
+        "values.yaml",
+        "tls:\n  key: |\n"
+        + _indented("\n".join(B64_PEM_KEY[i : i + 64] for i in range(0, len(B64_PEM_KEY), 64))),
+        {"KS301"},
+    ),
+    "evasion-dollar-brace-not-a-variable": (
+        "dollar.yaml",
+        SECRET.replace("hunter2", "hunter2${"),
+        {"KS101"},
+    ),
+    "evasion-dollar-brace-not-an-identifier": (
+        "dollar2.yaml",
+        SECRET.replace("hunter2", "'${ hunter2 }'"),
+        {"KS101"},
+    ),
+    "evasion-angle-bracket-not-a-placeholder": (
+        "angle.yaml",
+        SECRET.replace("hunter2", "<b>hunter2</b>"),
+        {"KS101"},
+    ),
+    "evasion-angle-bracket-prefix": (
+        "angle2.yaml",
+        SECRET.replace("hunter2", "<hunter2"),
+        {"KS101"},
+    ),
+    "evasion-ref-plus-not-vals": ("vals.yaml", SECRET.replace("hunter2", "ref+hunter2"), {"KS101"}),
+    "evasion-template-prints-a-literal": (
+        "literal.yaml",
+        SECRET.replace("hunter2", '{{ "hunter2" | b64enc }}'),
+        {"KS101"},
+    ),
+    "evasion-empty-action": (
+        "empty-action.yaml",
+        SECRET.replace("hunter2", "'hunter2{{}}'"),
+        {"KS101"},
+    ),
+    "evasion-if-end-outside-templates": (
+        "deploy/if.yaml",
+        "{{- if .Values.enabled }}\n" + SECRET + "{{- end }}\n",
+        {"KS101"},
+    ),
+    "evasion-if-inside-data": (
+        "deploy/if2.yaml",
+        SECRET.replace(
+            "  password: hunter2", "  {{- if .Values.x }}\n  password: hunter2\n  {{- end }}"
+        ),
+        {"KS101"},
+    ),
+    "alias-bomb-sequence": ("bomb.json", ALIAS_BOMB, set()),
+    "alias-bomb-under-a-sops-rule": ("secrets/bomb.yaml", ALIAS_BOMB, set()),
+    "alias-bomb-then-secret": ("bomb.yml.j2", ALIAS_BOMB + "---\n" + SECRET, {"KS101"}),
+    "evasion-alias-cycle": (
+        "cycle.yaml",
+        "a: &x [*x]\n---\n" + SECRET,
+        {"KS101"},
+    ),
+    # ---- issue 9, item 27: false positives ----
+    "fp-unquoted-values-outside-chart": (
+        "deploy/values-secret.yaml",
+        SECRET.replace("hunter2", "{{ .Values.password }}"),
+        set(),
+    ),
+    "fp-helmfile-required-env": (
+        "deploy/secret-env.yaml",
+        SECRET.replace("hunter2", '{{ requiredEnv "DB_PASSWORD" }}'),
+        set(),
+    ),
+    "fp-helmfile-required-env-gotmpl": (
+        "helmfile.d/secret.yaml.gotmpl",
+        SECRET.replace("hunter2", '{{ requiredEnv "DB_PASSWORD" }}'),
+        set(),
+    ),
+    "fp-helmfile-required-env-quoted": (
+        "deploy/secret3.yaml",
+        SECRET.replace("hunter2", '"{{ requiredEnv \\"DB_PASSWORD\\" }}"'),
+        set(),
+    ),
+    "fp-kustomize-var": ("deploy/kvar.yaml", SECRET.replace("hunter2", "$(DB_PASSWORD)"), set()),
+    "fp-flux-substitution-default": (
+        "deploy/flux.yaml",
+        SECRET.replace("hunter2", "${DB_PASSWORD:=changeme}"),
+        set(),
+    ),
+    "fp-jinja-variable": (
+        "deploy/j.yaml.j2",
+        SECRET.replace("hunter2", "{{ db_password }}"),
+        set(),
+    ),
+    "fp-base64-certificate": (
+        "cm-cert.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  ca: "
+        + base64.b64encode(b"-----BEGIN CERTIFICATE-----\n" + os.urandom(60)).decode()
+        + "\n",
+        set(),
+    ),
+    "fp-configmap-mentions-secret": (
+        "cm-doc.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  readme: |\n    the kind of Secret we use\n    is sealed\n",
         set(),
     ),
 }
@@ -301,7 +534,8 @@ OPTIONS = _options()
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case(name: str) -> None:
     path, content, expected = CASES[name]
-    found = scan_bytes(path, content.encode("utf-8", "surrogateescape"), OPTIONS)
+    data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape")
+    found = scan_bytes(path, data, OPTIONS)
     assert {f.rule for f in found} == expected, [f.text() for f in found]
 
 

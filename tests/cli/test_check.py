@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Run
 
 SENTINEL = "SENTINEL-c4e7-check"
@@ -187,3 +189,155 @@ def test_this_repository_passes_its_own_check(kseal: Run) -> None:
     root = Path(__file__).resolve().parents[2]
     out = kseal("check", ".", cwd=root)
     assert out.returncode == 0, out.stdout.decode() + out.stderr.decode()
+
+
+def test_venv_directories_are_skipped_only_when_they_are_virtualenvs(
+    kseal: Run, tmp_path: Path
+) -> None:
+    repo = _repo(tmp_path)
+    for name in ("venv", ".venv"):
+        (repo / name).mkdir()
+        (repo / name / "secret.yaml").write_text(SECRET)
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1
+    assert sorted(out.stdout.decode().splitlines()) == [
+        ".venv/secret.yaml:6:1: KS101 Secret prod/db has plaintext stringData: password",
+        "venv/secret.yaml:6:1: KS101 Secret prod/db has plaintext stringData: password",
+    ]
+    for name in ("venv", ".venv"):
+        (repo / name / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert kseal("check", cwd=repo).returncode == 0
+
+
+def test_large_files_are_streamed_not_skipped(kseal: Run, tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    filler = "---\n# " + "x" * 120 + "\n"
+    count = (11 << 20) // len(filler)  # past the 10 MiB at which kseal stops reading whole files
+    (repo / "k8s" / "bundle.yaml").write_text(filler * count + "---\n" + SECRET)
+    out = kseal("check", cwd=repo)
+    assert out.returncode == 1
+    line = 2 * count + 1 + 6
+    assert out.stdout.decode() == (
+        f"k8s/bundle.yaml:{line}:1: KS101 Secret prod/db has plaintext stringData: password\n"
+    )
+    utf16 = repo / "k8s" / "wide.yaml"
+    utf16.write_bytes(("\ufeff" + filler * (count // 2) + "---\n" + SECRET).encode("utf-16-le"))
+    out = kseal("check", "k8s/wide.yaml", cwd=repo)
+    assert out.returncode == 1 and b"KS101" in out.stdout
+
+
+def _sops_partial(tmp_path: Path, with_rule: bool) -> tuple[Path, Path, dict[str, str]]:
+    """A file encrypted by the real sops, then a plaintext value pasted into it."""
+    import shutil
+    import subprocess
+
+    from tests.peers import sops_binary
+
+    sops = sops_binary()
+    if sops is None or shutil.which("age-keygen") is None:
+        pytest.skip("needs the sops binary and age-keygen")
+    repo = _repo(tmp_path)
+    key = tmp_path / "key.txt"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    public = key.read_text().split("# public key: ")[1].split()[0]
+    env = {"SOPS_AGE_KEY_FILE": str(key), "SOPS_DISABLE_VERSION_CHECK": "1"}
+    target = repo / "values.yaml"
+    target.write_text(f"password: {SENTINEL}\nreplicas: 3\n")
+    subprocess.run(
+        [
+            sops,
+            "encrypt",
+            "-i",
+            "--age",
+            public,
+            "--encrypted-regex",
+            "^(password|token)$",
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env},
+    )
+    if with_rule:
+        (repo / ".sops.yaml").write_text(
+            f"creation_rules:\n  - path_regex: values\\.yaml$\n"
+            f"    encrypted_regex: ^(password|token)$\n    age: {public}\n"
+        )
+    text = target.read_text()
+    target.write_text(text.replace("replicas: 3\n", f"replicas: 3\ntoken: {SENTINEL}-pasted\n"))
+    return repo, target, env
+
+
+def test_ks202_names_the_rule_only_when_one_matches(kseal: Run, tmp_path: Path) -> None:
+    for with_rule in (True, False):
+        repo, _, env = _sops_partial(tmp_path / str(with_rule), with_rule)
+        out = kseal("check", cwd=repo, env=env)
+        assert out.returncode == 1
+        [line] = out.stdout.decode().splitlines()
+        assert line.startswith("values.yaml:3:1: KS202 token is not encrypted, but ")
+        claims_rule = "but its .sops.yaml rule (path_regex 'values\\\\.yaml$') says" in line
+        assert claims_rule is with_rule, line
+        assert ("no .sops.yaml rule matches it" in line) is not with_rule, line
+        assert SENTINEL.encode() not in out.stdout + out.stderr
+    [finding] = json.loads(kseal("check", "--format", "json", cwd=repo, env=env).stdout)["findings"]
+    assert finding["hint"] == "kseal decrypt -i --ignore-mac FILE && kseal encrypt -i FILE"
+
+
+def test_ks202_fix_command_completes_the_file(kseal: Run, tmp_path: Path) -> None:
+    import subprocess
+
+    from kseal.check.model import RULES
+    from tests.peers import sops_binary
+
+    repo, target, env = _sops_partial(tmp_path, with_rule=True)
+    fix = RULES["KS202"].hint
+    assert fix == "kseal decrypt -i --ignore-mac FILE && kseal encrypt -i FILE"
+    for command in fix.split(" && "):
+        args = command.split()[1:]
+        out = kseal(*[str(target) if a == "FILE" else a for a in args], cwd=repo, env=env)
+        assert out.returncode == 0, out.stderr
+    assert kseal("check", cwd=repo, env=env).returncode == 0
+    plain = subprocess.run(
+        [str(sops_binary()), "decrypt", str(target)],
+        check=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", **env},
+    ).stdout.decode()
+    assert plain == f"password: {SENTINEL}\nreplicas: 3\ntoken: {SENTINEL}-pasted\n"
+
+
+def test_precommit_hooks_hand_every_file_to_the_scanner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit's own file classifier gives each evasion file to one of the two hooks (a NUL
+    byte makes identify call a key file binary; the key hook must still get it)."""
+    from pre_commit.commands.run import Classifier
+
+    from kseal.yamlio import safe_load_all
+
+    root = Path(__file__).resolve().parents[2]
+    [hooks] = safe_load_all((root / ".pre-commit-hooks.yaml").read_text())
+    label = "RSA PRIVATE" + " KEY"
+    files = {
+        "id_rsa": b"\0" + f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n".encode(),
+        "key.pem": ("\ufeff" + f"-----BEGIN {label}-----\nAAAA\n").encode("utf-16-le"),
+        "secret.yaml": SECRET.encode().replace(b"name: db", b"name: db\0"),
+        "secret.yml.j2": SECRET.encode(),
+        "secret.yaml.bak": SECRET.encode(),
+        "logo.png": b"\x89PNG\r\n\x1a\n\0\0",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    classifier = Classifier(list(files))
+    given = {
+        name
+        for hook in hooks
+        for name in classifier.by_types(
+            classifier.filenames,
+            hook.get("types", ["file"]),
+            hook.get("types_or", []),
+            hook.get("exclude_types", []),
+        )
+    }
+    assert given == set(files)
