@@ -259,9 +259,7 @@ def unseal_sealed_secret(
     if template.get("data"):
         raise KsealError(
             "spec.template.data (Go templates) cannot be rendered offline by kseal yet",
-            hints=[
-                "the encryptedData items decrypted fine; drop --recovery rendering of templates"
-            ],
+            hints=["the encryptedData items decrypted fine; only the templates are not supported"],
         )
     meta = copy.deepcopy(template.get("metadata") or {})
     meta["name"], meta["namespace"] = name, namespace

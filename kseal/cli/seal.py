@@ -209,7 +209,7 @@ def seal(
     certificate.check_valid(datetime.now(UTC))
     scope_value = sealed.Scope.parse(scope)
     if raw:
-        _seal_raw(certificate, scope_value, name, namespace, from_file)
+        _seal_raw(certificate, scope_value, name, namespace, from_file, allow_empty_data)
         return
     docs = secret.expand(manifests.load(read_input(input_file)))
     secrets_in = [d for d in docs if secret.is_secret(d)]
@@ -276,6 +276,7 @@ def _seal_raw(
     name: str | None,
     namespace: str | None,
     from_file: str | None,
+    allow_empty: bool,
 ) -> None:
     import base64
 
@@ -288,6 +289,12 @@ def _seal_raw(
         raise InputError("must provide the --name flag with --raw and --scope strict")
     path = from_file.split("=", 1)[-1] if from_file else None
     value = read_input(path)
+    if not value and not allow_empty:
+        raise InputError(
+            f"the value to seal is empty ({path or 'stdin'}), assuming this is an error and "
+            "aborting",
+            hints=["to seal an empty value, pass --allow-empty-data"],
+        )
     blob = sealed.seal(
         certificate.public_key, value, sealed.label(namespace or "", name or "", scope)
     )
