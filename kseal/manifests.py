@@ -7,6 +7,7 @@ items at their key's column, each document prefixed with ``---``.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kseal.errors import InputError
@@ -46,8 +47,36 @@ def _json_stream(text: str) -> list[Any] | None:
     return docs
 
 
+# The Go ``map[string]...`` fields of Secrets and SealedSecrets: encoding/json writes their keys
+# sorted, whatever order the input had (struct fields keep their declaration order).
+_GO_MAPS = (
+    ("metadata", "labels"),
+    ("metadata", "annotations"),
+    ("data",),
+    ("stringData",),
+    ("spec", "encryptedData"),
+    ("spec", "template", "metadata", "labels"),
+    ("spec", "template", "metadata", "annotations"),
+    ("spec", "template", "data"),
+)
+
+
+def _sorted_maps(obj: Any) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    out = copy.deepcopy(obj)
+    for path in _GO_MAPS:
+        node: Any = out
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(path[-1]), dict):
+            node[path[-1]] = dict(sorted(node[path[-1]].items(), key=lambda kv: str(kv[0])))
+    return out
+
+
 def dump_json(obj: Any) -> str:
-    return go_json(to_tree(obj), "  ") + "\n"
+    """Go's ``json.MarshalIndent`` of a Kubernetes object: map fields sorted, struct fields not."""
+    return go_json(to_tree(_sorted_maps(obj)), "  ") + "\n"
 
 
 def dump_yaml(obj: Any) -> str:

@@ -16,7 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
+
+from tests.cli.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 FOREIGN = {
@@ -159,3 +162,36 @@ def test_every_option_named_in_a_hint_or_error_exists() -> None:
     assert len(texts) > 100  # the walk found the messages
     bad = [f"{where}: {p}" for where, text in texts for p in problems(text)]
     assert not bad, "\n".join(bad)
+
+
+@pytest.fixture
+def cert(tmp_path: Path, kseal: Run) -> Path:
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    assert kseal("keys", "generate", "--key", str(key), "--cert", str(cert), "--bits", "2048")
+    return cert
+
+
+def test_hints_printed_by_sealing_commands_name_their_own_options(
+    kseal: Run, cert: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "ss.yaml").write_text(
+        "kind: SealedSecret\nmetadata: {name: a, namespace: b}\nspec: {encryptedData: {}}\n"
+    )
+    (tmp_path / "not-a-cert.pem").write_text("hello\n")
+    runs = [
+        (("unseal",), ["unseal", str(tmp_path / "ss.yaml")], None),
+        (("seal",), ["seal", "--recovery-unseal", "-f", str(tmp_path / "ss.yaml")], None),
+        (("reseal",), ["reseal", "-k", str(tmp_path / "ss.yaml"), "--cert", str(cert), "x"], None),
+        (("seal",), ["seal", "--raw", "--cert", str(cert), "-n", "a", "--name", "b"], b""),
+        (("seal",), ["seal", "--cert", str(tmp_path / "not-a-cert.pem")], b"{}"),
+        (("seal",), ["seal", "--cert", str(cert)], b"kind: Secret\nstringData: {a: b}\n"),
+    ]
+    for command, args, stdin in runs:
+        out = kseal(*args, input=stdin)
+        assert out.returncode not in (0, 3), (args, out.stderr)
+        lines = out.stderr.decode().splitlines()
+        hints = [line.removeprefix("kseal: hint: ") for line in lines if "hint:" in line]
+        for line in hints:
+            assert not problems(line, command), line
+    assert b"--allow-empty-data" in kseal(*runs[3][1], input=b"").stderr
+    assert b"-k/--private-key" in kseal(*runs[0][1]).stderr
