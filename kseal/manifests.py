@@ -27,7 +27,36 @@ def load(data: bytes) -> list[Any]:
         docs = _json_stream(stripped)
         if docs is not None:
             return docs
-    return [doc for doc in safe_load_all(text) if doc is not None]
+    docs = [doc for doc in safe_load_all(text) if doc is not None]
+    for doc in docs:
+        _refuse_cycles(doc)
+    return docs
+
+
+def _refuse_cycles(doc: Any) -> None:
+    """A YAML alias inside its own anchor (``&a {x: *a}``) makes an endless object: refuse it."""
+    on_path: set[int] = set()
+    stack: list[tuple[Any, Any]] = []
+
+    def enter(node: Any) -> None:
+        if isinstance(node, dict | list):
+            if id(node) in on_path:
+                raise InputError("the input has a YAML alias inside its own anchor (a cycle)")
+            on_path.add(id(node))
+            stack.append((node, iter(node.values() if isinstance(node, dict) else node)))
+
+    enter(doc)
+    while stack:
+        node, children = stack[-1]
+        child = next(children, _DONE)
+        if child is _DONE:
+            stack.pop()
+            on_path.discard(id(node))
+        else:
+            enter(child)
+
+
+_DONE = object()
 
 
 def _json_stream(text: str) -> list[Any] | None:

@@ -568,6 +568,7 @@ def test_offline_unseal_refuses_namespaces_that_are_not_dns_labels(
 
 
 # Malformed manifests: every command says what is wrong (exit 2), never "unexpected internal error".
+CYCLE = "the input has a YAML alias inside its own anchor (a cycle)"
 SS_HEAD = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"
 SS_META = "metadata: {name: db, namespace: prod}\n"
 BAD_SECRETS = [
@@ -583,6 +584,7 @@ BAD_SECRETS = [
     ("kind: Secret\nmetadata: {name: db}\nstringData: {a: b}\ntype: [1]\n", "type must be"),
     ("kind: Secret\nmetadata: {name: db}\nstringData: {a: b}\nimmutable: 'yes'\n", "immutable"),
     ("- 1\n- 2\n", "expected Kubernetes objects"),
+    ("kind: Secret\nmetadata: &m {name: db, x: *m}\nstringData: {a: b}\n", CYCLE),
 ]
 BAD_SEALED = [
     (SS_HEAD + SS_META + "spec: {encryptedData: [1]}\n", "spec.encryptedData must be a mapping"),
@@ -608,6 +610,7 @@ BAD_SEALED = [
     (SS_HEAD + SS_META + "spec: {template: {data: [1]}}\n", "spec.template.data must be"),
     (SS_HEAD + SS_META + "spec: {data: [1]}\n", "spec.data must be a string"),
     (SS_HEAD.replace("SealedSecret", "[1]") + SS_META, "expected a SealedSecret, got kind a list"),
+    (SS_HEAD + SS_META + "spec: &s {encryptedData: {}, template: {data: *s}}\n", CYCLE),
 ]
 
 
