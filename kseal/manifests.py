@@ -19,41 +19,67 @@ from kseal.yamlio import safe_load_all
 
 def load(data: bytes) -> list[Any]:
     try:
+        return _load(data)
+    except RecursionError:
+        raise InputError("the input is nested too deeply") from None
+
+
+def _load(data: bytes) -> list[Any]:
+    try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("no secrets found. Ensure the input is valid and UTF-8 encoded") from None
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        docs = _json_stream(stripped)
-        if docs is not None:
-            return docs
-    docs = [doc for doc in safe_load_all(text) if doc is not None]
+    docs = _json_stream(stripped) if stripped.startswith(("{", "[")) else None
+    if docs is None:
+        docs = [doc for doc in safe_load_all(text) if doc is not None]
     for doc in docs:
-        _refuse_cycles(doc)
+        _check_structure(doc)
     return docs
 
 
-def _refuse_cycles(doc: Any) -> None:
-    """A YAML alias inside its own anchor (``&a {x: *a}``) makes an endless object: refuse it."""
+# Kubernetes objects are a few levels deep; far deeper input is an attack or a mistake, and would
+# exhaust Python's recursion limit further on (copies, output).
+MAX_DEPTH = 100
+
+
+def _check_structure(doc: Any) -> None:
+    """Refuse a YAML alias inside its own anchor (``&a {x: *a}``, an endless object) and nesting
+    deeper than ``MAX_DEPTH``. Iterative; a subtree shared through aliases is walked once."""
+    heights: dict[int, int] = {}  # finished nodes: how deep they go
     on_path: set[int] = set()
-    stack: list[tuple[Any, Any]] = []
+    stack: list[list[Any]] = []  # [node, children iterator, height of its deepest child]
+
+    def child_height(height: int) -> None:
+        if stack:
+            stack[-1][2] = max(stack[-1][2], height)
+        if len(stack) + height > MAX_DEPTH:
+            raise InputError("the input is nested too deeply")
 
     def enter(node: Any) -> None:
-        if isinstance(node, dict | list):
-            if id(node) in on_path:
-                raise InputError("the input has a YAML alias inside its own anchor (a cycle)")
+        if not isinstance(node, dict | list):
+            return
+        if id(node) in heights:
+            child_height(heights[id(node)])
+        elif id(node) in on_path:
+            raise InputError("the input has a YAML alias inside its own anchor (a cycle)")
+        else:
             on_path.add(id(node))
-            stack.append((node, iter(node.values() if isinstance(node, dict) else node)))
+            stack.append([node, iter(node.values() if isinstance(node, dict) else node), 0])
+            if len(stack) > MAX_DEPTH:
+                raise InputError("the input is nested too deeply")
 
     enter(doc)
     while stack:
-        node, children = stack[-1]
+        node, children, deepest = stack[-1]
         child = next(children, _DONE)
-        if child is _DONE:
-            stack.pop()
-            on_path.discard(id(node))
-        else:
+        if child is not _DONE:
             enter(child)
+            continue
+        stack.pop()
+        on_path.discard(id(node))
+        heights[id(node)] = deepest + 1
+        child_height(deepest + 1)
 
 
 _DONE = object()

@@ -585,6 +585,8 @@ BAD_SECRETS = [
     ("kind: Secret\nmetadata: {name: db}\nstringData: {a: b}\nimmutable: 'yes'\n", "immutable"),
     ("- 1\n- 2\n", "expected Kubernetes objects"),
     ("kind: Secret\nmetadata: &m {name: db, x: *m}\nstringData: {a: b}\n", CYCLE),
+    ('{"kind": "Secret", "x": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    ("kind: Secret\nmetadata: {name: db, x: " + "[" * 101 + "]" * 101 + "}\n", "nested too deeply"),
 ]
 BAD_SEALED = [
     (SS_HEAD + SS_META + "spec: {encryptedData: [1]}\n", "spec.encryptedData must be a mapping"),
