@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kseal import keys, sealed
 from tests.cli.conftest import Run
+from tests.test_sealed import JSONISH, SEALED_PATHS, SECRET_DOC, SECRET_PATHS, _mutate, _sealed_doc
 
 SENTINEL = "SENTINEL-7f3a-plaintext"
 
@@ -687,3 +690,32 @@ def test_key_backups_of_the_wrong_shape_are_input_errors(
         (tmp_path / "backup.yaml").write_text(backup)
         out = kseal("unseal", "-k", str(tmp_path / "backup.yaml"), str(ss))
         _one_line_input_error(out, f"{tmp_path / 'backup.yaml'}: {expected}")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(st.tuples(st.sampled_from(SECRET_PATHS), JSONISH), min_size=1, max_size=3),
+    st.lists(st.tuples(st.sampled_from(SEALED_PATHS), JSONISH), min_size=1, max_size=3),
+)
+def test_fuzzed_manifests_never_exit_3_through_the_cli(
+    kseal: Run,
+    shared_pair: tuple[Path, Path],
+    tmp_path: Path,
+    secret_changes: list[tuple[tuple[str, ...], object]],
+    sealed_changes: list[tuple[tuple[str, ...], object]],
+) -> None:
+    """The end-to-end counterpart of the fuzz tests in tests/test_sealed.py: each command either
+    works or prints `kseal: error:` with its own exit code, never the internal-error exit 3."""
+    key, cert = shared_pair
+    src = json.dumps(_mutate(SECRET_DOC, secret_changes)).encode()
+    ss_path = tmp_path / "ss.json"
+    ss_path.write_text(json.dumps(_mutate(_sealed_doc(), sealed_changes)))
+    for out in (
+        kseal("seal", "--cert", str(cert), "-n", "prod", input=src),
+        kseal("unseal", "-k", str(key), str(ss_path)),
+        kseal("seal", "--cert", str(cert), "--merge-into", str(ss_path), input=src),
+    ):
+        assert out.returncode != 3, out.stderr
+        if out.returncode:
+            assert out.stderr.decode().startswith("kseal: error: "), out.stderr
+            assert b"Traceback" not in out.stderr
