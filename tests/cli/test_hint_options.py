@@ -128,6 +128,14 @@ def user_texts() -> list[tuple[str, str]]:
             if isinstance(target, ast.Name)
         }
         for node in ast.walk(tree):
+            if isinstance(node, ast.Assign | ast.AnnAssign):  # hints = [...] built up front
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if node.value and any(
+                    isinstance(t, ast.Name) and "hint" in t.id.lower() for t in targets
+                ):
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    found.extend((where, text) for text in _strings(node.value, constants))
+                continue
             if not isinstance(node, ast.Call):
                 continue
             exprs: list[ast.AST] = [k.value for k in node.keywords if k.arg == "hints"]
