@@ -33,7 +33,7 @@ class Certificate:
             raise KeyMaterialError(
                 f"failed to encrypt using an expired certificate on {self.not_after:%B %-d, %Y}",
                 hints=[
-                    "fetch the controller's current certificate (kseal cert --fetch) and re-seal"
+                    "fetch the controller's current certificate (kseal cert > cert.pem) and re-seal"
                 ],
             )
 
@@ -58,7 +58,7 @@ def load_certificate(data: bytes) -> Certificate:
     if start < 0:
         raise KeyMaterialError(
             "no certificate found (expected a PEM 'BEGIN CERTIFICATE' block)",
-            hints=["get it with 'kseal cert --fetch' or 'kubeseal --fetch-cert'"],
+            hints=["get it with 'kseal cert > cert.pem' or 'kubeseal --fetch-cert'"],
         )
     end = data.find(b"-----END CERTIFICATE-----", start)
     try:

@@ -7,6 +7,7 @@ items at their key's column, each document prefixed with ``---``.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kseal.errors import InputError
@@ -18,15 +19,70 @@ from kseal.yamlio import safe_load_all
 
 def load(data: bytes) -> list[Any]:
     try:
+        return _load(data)
+    except RecursionError:
+        raise InputError("the input is nested too deeply") from None
+
+
+def _load(data: bytes) -> list[Any]:
+    try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("no secrets found. Ensure the input is valid and UTF-8 encoded") from None
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        docs = _json_stream(stripped)
-        if docs is not None:
-            return docs
-    return [doc for doc in safe_load_all(text) if doc is not None]
+    docs = _json_stream(stripped) if stripped.startswith(("{", "[")) else None
+    if docs is None:
+        docs = [doc for doc in safe_load_all(text) if doc is not None]
+    for doc in docs:
+        _check_structure(doc)
+    return docs
+
+
+# Kubernetes objects are a few levels deep; far deeper input is an attack or a mistake, and would
+# exhaust Python's recursion limit further on (copies, output).
+MAX_DEPTH = 100
+
+
+def _check_structure(doc: Any) -> None:
+    """Refuse a YAML alias inside its own anchor (``&a {x: *a}``, an endless object) and nesting
+    deeper than ``MAX_DEPTH``. Iterative; a subtree shared through aliases is walked once."""
+    heights: dict[int, int] = {}  # finished nodes: how deep they go
+    on_path: set[int] = set()
+    stack: list[list[Any]] = []  # [node, children iterator, height of its deepest child]
+
+    def child_height(height: int) -> None:
+        if stack:
+            stack[-1][2] = max(stack[-1][2], height)
+        if len(stack) + height > MAX_DEPTH:
+            raise InputError("the input is nested too deeply")
+
+    def enter(node: Any) -> None:
+        if not isinstance(node, dict | list):
+            return
+        if id(node) in heights:
+            child_height(heights[id(node)])
+        elif id(node) in on_path:
+            raise InputError("the input has a YAML alias inside its own anchor (a cycle)")
+        else:
+            on_path.add(id(node))
+            stack.append([node, iter(node.values() if isinstance(node, dict) else node), 0])
+            if len(stack) > MAX_DEPTH:
+                raise InputError("the input is nested too deeply")
+
+    enter(doc)
+    while stack:
+        node, children, deepest = stack[-1]
+        child = next(children, _DONE)
+        if child is not _DONE:
+            enter(child)
+            continue
+        stack.pop()
+        on_path.discard(id(node))
+        heights[id(node)] = deepest + 1
+        child_height(deepest + 1)
+
+
+_DONE = object()
 
 
 def _json_stream(text: str) -> list[Any] | None:
@@ -46,8 +102,36 @@ def _json_stream(text: str) -> list[Any] | None:
     return docs
 
 
+# The Go ``map[string]...`` fields of Secrets and SealedSecrets: encoding/json writes their keys
+# sorted, whatever order the input had (struct fields keep their declaration order).
+_GO_MAPS = (
+    ("metadata", "labels"),
+    ("metadata", "annotations"),
+    ("data",),
+    ("stringData",),
+    ("spec", "encryptedData"),
+    ("spec", "template", "metadata", "labels"),
+    ("spec", "template", "metadata", "annotations"),
+    ("spec", "template", "data"),
+)
+
+
+def _sorted_maps(obj: Any) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    out = copy.deepcopy(obj)
+    for path in _GO_MAPS:
+        node: Any = out
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(path[-1]), dict):
+            node[path[-1]] = dict(sorted(node[path[-1]].items(), key=lambda kv: str(kv[0])))
+    return out
+
+
 def dump_json(obj: Any) -> str:
-    return go_json(to_tree(obj), "  ") + "\n"
+    """Go's ``json.MarshalIndent`` of a Kubernetes object: map fields sorted, struct fields not."""
+    return go_json(to_tree(_sorted_maps(obj)), "  ") + "\n"
 
 
 def dump_yaml(obj: Any) -> str:

@@ -18,6 +18,15 @@ from typing import TYPE_CHECKING, Any
 from kseal import sealed
 from kseal.errors import InputError, KsealError
 from kseal.sealed import Scope
+from kseal.shapes import (
+    check_namespace,
+    go_quote,
+    mapping,
+    scalar_text,
+    string_map,
+    text,
+    what,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
@@ -81,14 +90,49 @@ def expand(docs: Sequence[object]) -> list[dict[str, Any]]:
 def secret_items(secret: dict[str, Any]) -> dict[str, bytes]:
     """``data`` (base64) and ``stringData`` merged; stringData wins, as in Kubernetes."""
     items: dict[str, bytes] = {}
-    for key, value in (secret.get("data") or {}).items():
+    for key, value in mapping(secret.get("data"), "data").items():
+        encoded = scalar_text(value, f"data.{key}")
         try:
-            items[str(key)] = base64.b64decode(str(value or ""), validate=True)
+            items[str(key)] = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise InputError(f"data.{key} is not valid base64") from None
-    for key, value in (secret.get("stringData") or {}).items():
-        items[str(key)] = ("" if value is None else str(value)).encode()
+    for key, value in mapping(secret.get("stringData"), "stringData").items():
+        items[str(key)] = scalar_text(value, f"stringData.{key}").encode()
     return items
+
+
+def _secret_metadata(secret: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of the input Secret's metadata, its fields checked for shape."""
+    meta = copy.deepcopy(mapping(secret.get("metadata"), "metadata"))
+    for field in ("name", "namespace"):
+        if field in meta:
+            value = text(meta[field], f"metadata.{field}")
+            if value:
+                meta[field] = value
+            else:
+                del meta[field]
+    for field in ("labels", "annotations"):
+        if field in meta:
+            meta[field] = string_map(meta[field], f"metadata.{field}")
+    return meta
+
+
+def namespace_of(secret: dict[str, Any]) -> str:
+    """The input Secret's namespace ("" if none)."""
+    return str(_secret_metadata(secret).get("namespace", ""))
+
+
+def check_secret(secret: dict[str, Any]) -> None:
+    """Fail with an input error unless ``secret`` has a Secret's shape."""
+    _secret_metadata(secret)
+    secret_items(secret)
+    text(secret.get("type"), "type")
+    _check_immutable(secret.get("immutable"), "immutable")
+
+
+def _check_immutable(value: object, where: str) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise InputError(f"{where} must be a boolean, not {what(value)}")
 
 
 def _ordered_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +154,7 @@ def seal_secret(
     seal: Callable[[RSAPublicKey, bytes, bytes], bytes] = sealed.seal,
 ) -> dict[str, Any]:
     """A SealedSecret for ``secret``, shaped like kubeseal's output."""
-    meta = copy.deepcopy(secret.get("metadata") or {})
+    meta = _secret_metadata(secret)
     if name:
         meta["name"] = name
     if not meta.get("name"):
@@ -118,7 +162,7 @@ def seal_secret(
             "missing metadata.name in input Secret", hints=["add metadata.name or pass --name"]
         )
     annotations = {
-        k: v for k, v in (meta.get("annotations") or {}).items() if k not in _DROPPED_ANNOTATIONS
+        k: v for k, v in meta.get("annotations", {}).items() if k not in _DROPPED_ANNOTATIONS
     }
     if scope is not Scope.STRICT:
         annotations.pop(sealed.CLUSTER_WIDE_ANNOTATION, None)
@@ -128,8 +172,8 @@ def seal_secret(
     if effective is not Scope.CLUSTER_WIDE:
         if namespace and meta.get("namespace") and meta["namespace"] != namespace:
             raise InputError(
-                f"namespace mismatch: input secret is in namespace {meta['namespace']!r} but "
-                f"{namespace!r} was specified"
+                f"namespace mismatch: input secret is in namespace {go_quote(meta['namespace'])} "
+                f"but {go_quote(namespace)} was specified"
             )
         meta["namespace"] = meta.get("namespace") or namespace or default_namespace
         if not meta["namespace"]:
@@ -140,6 +184,9 @@ def seal_secret(
         meta["annotations"] = annotations
     else:
         meta.pop("annotations", None)
+    secret_type = text(secret.get("type"), "type")
+    immutable = secret.get("immutable")
+    _check_immutable(immutable, "immutable")
     items = secret_items(secret)
     if not items and not allow_empty:
         raise InputError(
@@ -161,10 +208,10 @@ def seal_secret(
     if top_annotations:
         top["annotations"] = top_annotations
     template: dict[str, Any] = {"metadata": _ordered_meta({**meta, "creationTimestamp": None})}
-    if secret.get("type"):
-        template["type"] = secret["type"]
-    if secret.get("immutable") is not None:
-        template["immutable"] = secret["immutable"]
+    if secret_type:
+        template["type"] = secret_type
+    if immutable is not None:
+        template["immutable"] = immutable
     return {
         "kind": KIND,
         "apiVersion": API_VERSION,
@@ -194,29 +241,73 @@ def unseal_with(
     raise sealed.UnsealError("no key could decrypt secret")
 
 
+def _sealed_metadata(sealed_secret: dict[str, Any]) -> dict[str, Any]:
+    return mapping(sealed_secret.get("metadata"), "metadata")
+
+
 def scope_of_sealed(sealed_secret: dict[str, Any]) -> tuple[str, str, Scope]:
-    meta = sealed_secret.get("metadata") or {}
-    return (
-        str(meta.get("namespace") or ""),
-        str(meta.get("name") or ""),
-        Scope.of(meta.get("annotations")),
+    """Namespace, name and scope from the SealedSecret's own metadata (what the controller uses)."""
+    meta = _sealed_metadata(sealed_secret)
+    namespace = check_namespace(
+        text(meta.get("namespace"), "metadata.namespace"), "the SealedSecret's metadata"
     )
+    return (
+        namespace,
+        text(meta.get("name"), "metadata.name"),
+        Scope.of(string_map(meta.get("annotations"), "metadata.annotations")),
+    )
+
+
+def sealed_key_hint(sealed_secret: dict[str, Any]) -> str:
+    """The fingerprint the ``kseal.dev/sealing-key`` annotation names ("" if none)."""
+    meta = _sealed_metadata(sealed_secret)
+    return string_map(meta.get("annotations"), "metadata.annotations").get(KEY_ANNOTATION, "")
+
+
+def sealed_spec(sealed_secret: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``spec.template`` and ``spec.encryptedData``, checked for shape."""
+    spec = mapping(sealed_secret.get("spec"), "spec")
+    template = mapping(spec.get("template"), "spec.template")
+    t_meta = mapping(template.get("metadata"), "spec.template.metadata")
+    for field in ("name", "namespace"):
+        text(t_meta.get(field), f"spec.template.metadata.{field}")
+    for field in ("labels", "annotations"):
+        string_map(t_meta.get(field), f"spec.template.metadata.{field}")
+    string_map(template.get("data"), "spec.template.data")
+    text(template.get("type"), "spec.template.type")
+    _check_immutable(template.get("immutable"), "spec.template.immutable")
+    text(spec.get("data"), "spec.data")
+    encrypted = string_map(spec.get("encryptedData"), "spec.encryptedData")
+    for key, value in encrypted.items():
+        _blob(key, value)
+    return template, encrypted
+
+
+def _blob(key: str, value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"spec.encryptedData.{key} is not valid base64") from None
+
+
+def check_kind(sealed_secret: dict[str, Any]) -> None:
+    if sealed_secret.get("kind") != KIND:
+        kind = sealed_secret.get("kind")
+        shown = go_quote(kind) if isinstance(kind, str) else what(kind)
+        raise InputError(f"expected a SealedSecret, got kind {shown}")
 
 
 def unseal_sealed_secret(
     sealed_secret: dict[str, Any], private_keys: Sequence[RSAPrivateKey]
 ) -> dict[str, Any]:
     """The Secret the controller would create (offline recovery). Errors name keys, never data."""
-    if sealed_secret.get("kind") != KIND:
-        raise InputError(f"expected a SealedSecret, got kind {sealed_secret.get('kind')!r}")
+    check_kind(sealed_secret)
     namespace, name, scope = scope_of_sealed(sealed_secret)
     oaep_label = sealed.label(namespace, name, scope)
-    hint = ((sealed_secret.get("metadata") or {}).get("annotations") or {}).get(KEY_ANNOTATION)
-    candidates = order_keys(private_keys, hint)
-    spec = sealed_secret.get("spec") or {}
-    template = spec.get("template") or {}
-    encrypted = spec.get("encryptedData") or {}
-    if encrypted and spec.get("data"):
+    candidates = order_keys(private_keys, sealed_key_hint(sealed_secret))
+    template, encrypted = sealed_spec(sealed_secret)
+    v1_blob = text(mapping(sealed_secret.get("spec"), "spec").get("data"), "spec.data")
+    if encrypted and v1_blob:
         raise InputError(
             "cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"
         )
@@ -224,25 +315,24 @@ def unseal_sealed_secret(
     failed: list[str] = []
     for key in sorted(encrypted):
         try:
-            blob = base64.b64decode(str(encrypted[key]), validate=True)
-            plain, used = unseal_with(candidates, blob, oaep_label)
+            plain, used = unseal_with(candidates, base64.b64decode(encrypted[key]), oaep_label)
             data[key] = base64.b64encode(plain).decode()
             candidates.remove(used)
             candidates.insert(0, used)  # the key that worked is the likeliest for the next item
-        except (binascii.Error, ValueError, KsealError):
+        except KsealError:
             failed.append(key)
-    if spec.get("data") and not encrypted:
+    if v1_blob and not encrypted:
         try:
-            v1 = json.loads(sealed.unseal(candidates, base64.b64decode(spec["data"]), oaep_label))
-            data.update(v1.get("data") or {})
+            v1 = json.loads(sealed.unseal(candidates, base64.b64decode(v1_blob), oaep_label))
+            data.update(string_map(mapping(v1, "the v1 Secret").get("data"), "the v1 Secret data"))
         except (binascii.Error, ValueError, KsealError):
             failed.append("data")
+    t_meta = mapping(template.get("metadata"), "spec.template.metadata")
     if failed:
         hints = [
             f"the controller uses the label {oaep_label.decode()!r} (scope {scope.value}, from the "
             "SealedSecret's own metadata)",
         ]
-        t_meta = template.get("metadata") or {}
         t_label = sealed.label(
             str(t_meta.get("namespace") or namespace),
             str(t_meta.get("name") or name),
@@ -259,11 +349,9 @@ def unseal_sealed_secret(
     if template.get("data"):
         raise KsealError(
             "spec.template.data (Go templates) cannot be rendered offline by kseal yet",
-            hints=[
-                "the encryptedData items decrypted fine; drop --recovery rendering of templates"
-            ],
+            hints=["the encryptedData items decrypted fine; only the templates are not supported"],
         )
-    meta = copy.deepcopy(template.get("metadata") or {})
+    meta = copy.deepcopy(t_meta)
     meta["name"], meta["namespace"] = name, namespace
     meta.pop("creationTimestamp", None)
     out: dict[str, Any] = {"kind": "Secret", "apiVersion": "v1", "metadata": _ordered_meta(meta)}
@@ -273,3 +361,11 @@ def unseal_sealed_secret(
     if template.get("type"):
         out["type"] = template["type"]
     return out
+
+
+def check_sealed_secret(sealed_secret: dict[str, Any]) -> None:
+    """Fail with an input error unless ``sealed_secret`` has a SealedSecret's shape."""
+    check_kind(sealed_secret)
+    scope_of_sealed(sealed_secret)
+    sealed_key_hint(sealed_secret)
+    sealed_spec(sealed_secret)

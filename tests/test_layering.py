@@ -27,7 +27,7 @@ PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.s
         "kseal.agefile", "kseal.agepq", "kseal.bech32",
         "kseal.sops.shamir", "kseal.sops.keygroups", "kseal.sops.workflows", "kseal.sops.redact",
         "kseal.sops.verify",
-        "kseal.goregex", "kseal.tempnames",
+        "kseal.goregex", "kseal.tempnames", "kseal.shapes", "kseal.sealed_edits",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
         "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan",
         "kseal.check.source", "kseal.check.templates")

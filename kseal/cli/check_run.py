@@ -101,7 +101,7 @@ def _sealing_keys(paths: list[str]) -> list[object]:
         return []
     from kseal.cli.unseal import private_keys
 
-    return list(private_keys(paths))
+    return list(private_keys(paths, "--sealing-key"))
 
 
 def _baseline(path: str | None) -> Callable[[Finding], bool]:

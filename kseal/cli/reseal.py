@@ -36,9 +36,7 @@ def _targets(paths: list[str]) -> list[Path]:
 
 def _reseal_file(path: Path, old: list[Any], new_cert: Any) -> bool:
     """Re-encrypt one file in place; False when it holds no SealedSecret."""
-    import base64
-
-    from kseal import manifests, sealed, secret
+    from kseal import manifests, sealed_edits, secret
     from kseal.fileio import read_input, write_output
 
     raw = read_input(str(path))
@@ -49,19 +47,7 @@ def _reseal_file(path: Path, old: list[Any], new_cert: Any) -> bool:
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != secret.KIND:
             continue
-        namespace, name, scope = secret.scope_of_sealed(doc)
-        label = sealed.label(namespace, name, scope)
-        hint = ((doc.get("metadata") or {}).get("annotations") or {}).get(secret.KEY_ANNOTATION)
-        candidates = secret.order_keys(old, hint)
-        items = (doc.get("spec") or {}).get("encryptedData") or {}
-        for key in sorted(items):
-            plain, used = secret.unseal_with(candidates, base64.b64decode(items[key]), label)
-            candidates.remove(used)
-            candidates.insert(0, used)
-            items[key] = base64.b64encode(sealed.seal(new_cert.public_key, plain, label)).decode()
-        doc.setdefault("metadata", {}).setdefault("annotations", {})[secret.KEY_ANNOTATION] = (
-            new_cert.fingerprint
-        )
+        sealed_edits.reseal_sealed_secret(doc, old, new_cert.public_key, new_cert.fingerprint)
         changed = True
     if changed:
         as_json = raw.lstrip().startswith(b"{")
@@ -94,7 +80,7 @@ def reseal(
     from kseal.cli.seal import _read_cert
     from kseal.cli.unseal import private_keys
 
-    old = private_keys(private_key)
+    old = private_keys(private_key, "-k/--private-key")
     new_cert = _read_cert(cert)
     new_cert.check_valid(datetime.now(UTC))
     files = _targets(paths)

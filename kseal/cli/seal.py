@@ -193,9 +193,9 @@ def seal(
 
     target = Controller(controller_name, controller_namespace, kubeconfig, context)
     if recovery_unseal:
-        from kseal.cli.unseal import unseal_to
+        from kseal.cli.unseal import unseal_all
 
-        unseal_to(input_file, recovery_private_key or [], fmt, output)
+        unseal_all([input_file], recovery_private_key or [], "--recovery-private-key", fmt, output)
         return
     if from_file and not raw:
         raise ConflictError("--from-file requires --raw")
@@ -209,7 +209,7 @@ def seal(
     certificate.check_valid(datetime.now(UTC))
     scope_value = sealed.Scope.parse(scope)
     if raw:
-        _seal_raw(certificate, scope_value, name, namespace, from_file)
+        _seal_raw(certificate, scope_value, name, namespace, from_file, allow_empty_data)
         return
     docs = secret.expand(manifests.load(read_input(input_file)))
     secrets_in = [d for d in docs if secret.is_secret(d)]
@@ -217,12 +217,22 @@ def seal(
         raise InputError("no secrets found. Ensure the input is valid and UTF-8 encoded")
     fingerprint = certificate.fingerprint if key_annotation else None
     if merge_into:
-        _merge(merge_into, secrets_in, certificate, scope_value, fingerprint, allow_empty_data)
+        _merge(
+            merge_into,
+            secrets_in,
+            certificate,
+            scope_value,
+            fingerprint,
+            allow_empty_data,
+            namespace,
+        )
         return
     fmt = _format_for(output, fmt)
     out = []
+    for doc in secrets_in:
+        secret.check_secret(doc)
     default_ns = namespace or ""
-    if not default_ns and any(not (d.get("metadata") or {}).get("namespace") for d in secrets_in):
+    if not default_ns and any(not secret.namespace_of(d) for d in secrets_in):
         from kseal.cluster import context_namespace
 
         default_ns = context_namespace(kubeconfig, context)
@@ -250,7 +260,7 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
     """kubeseal --re-encrypt: the controller re-seals with its newest key (in place with -f)."""
     import json
 
-    from kseal import cluster, manifests, secret
+    from kseal import cluster, manifests, secret, shapes
     from kseal.fileio import read_input
 
     raw_in = read_input(input_file)
@@ -263,8 +273,9 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
     fmt = _format_for(destination, fmt)
     out = []
     for doc in docs:
+        secret.check_sealed_secret(doc)
         for field in ("creationTimestamp", "deletionTimestamp", "generation"):
-            (doc.get("metadata") or {}).pop(field, None)
+            shapes.mapping(doc.get("metadata"), "metadata").pop(field, None)
         rotated = json.loads(cluster.rotate(target, doc))
         out.append(manifests.dump_yaml(rotated) if fmt == "yaml" else manifests.dump_json(rotated))
     _write("".join(out), destination)
@@ -276,6 +287,7 @@ def _seal_raw(
     name: str | None,
     namespace: str | None,
     from_file: str | None,
+    allow_empty: bool,
 ) -> None:
     import base64
 
@@ -288,6 +300,12 @@ def _seal_raw(
         raise InputError("must provide the --name flag with --raw and --scope strict")
     path = from_file.split("=", 1)[-1] if from_file else None
     value = read_input(path)
+    if not value and not allow_empty:
+        raise InputError(
+            f"the value to seal is empty ({path or 'stdin'}), assuming this is an error and "
+            "aborting",
+            hints=["to seal an empty value, pass --allow-empty-data"],
+        )
     blob = sealed.seal(
         certificate.public_key, value, sealed.label(namespace or "", name or "", scope)
     )
@@ -302,41 +320,59 @@ def _merge(
     scope_flag: Any,
     fingerprint: str | None,
     allow_empty: bool,
+    namespace_flag: str | None,
 ) -> None:
-    """Merge into an existing SealedSecret, keeping its format and honouring its scope."""
-    from kseal import manifests, sealed, secret
+    """Merge into an existing SealedSecret as kubeseal does (items, template labels, annotations
+    and data), keeping the file's format and sealing with its own name, namespace and scope."""
+    from kseal import manifests, sealed, sealed_edits, secret, shapes
     from kseal.fileio import read_input, write_output
 
     raw_target = read_input(target)
-    docs = manifests.load(raw_target)
-    if len(docs) != 1 or docs[0].get("kind") != secret.KIND:
-        raise InputError(f"{target}: expected exactly one SealedSecret")
-    existing = docs[0]
-    namespace, name, scope = secret.scope_of_sealed(existing)
+    try:
+        docs = secret.expand(manifests.load(raw_target))
+        if len(docs) != 1:
+            raise InputError("expected exactly one SealedSecret")
+        existing = docs[0]
+        secret.check_sealed_secret(existing)
+        namespace, name, scope = secret.scope_of_sealed(existing)
+    except InputError as err:
+        raise InputError(f"{target}: {err.message}", hints=err.hints) from None
     if scope_flag is not sealed.Scope.STRICT and scope_flag is not scope:
         raise InputError(
             f"--scope {scope_flag.value} differs from {target}'s scope {scope.value}",
             hints=[f"the controller unseals with the label of {target}'s metadata ({scope.value})"],
         )
+    scope_annotations = (sealed.CLUSTER_WIDE_ANNOTATION, sealed.NAMESPACE_WIDE_ANNOTATION)
     for doc in secrets_in:
-        doc = {
-            **doc,
-            "metadata": {**(doc.get("metadata") or {}), "name": name, "namespace": namespace},
+        secret.check_secret(doc)  # before the target's name and namespace replace the input's
+        meta = shapes.mapping(doc.get("metadata"), "metadata")
+        annotations = shapes.string_map(meta.get("annotations"), "metadata.annotations")
+        meta = {
+            **meta,
+            # The target decides the scope: the input's own scope annotations do not count.
+            "annotations": {k: v for k, v in annotations.items() if k not in scope_annotations},
         }
-        ss = secret.seal_secret(
-            doc,
+        if namespace:  # the target's name and namespace win over the input's, as in kubeseal
+            meta["namespace"] = namespace
+        update = secret.seal_secret(
+            {**doc, "metadata": meta},
             certificate.public_key,
             scope=scope,
+            name=name,
+            namespace=namespace_flag,
             allow_empty=allow_empty,
             key_fingerprint=fingerprint,
         )
-        existing.setdefault("spec", {}).setdefault("encryptedData", {}).update(
-            ss["spec"]["encryptedData"]
-        )
+        existing = sealed_edits.merge_sealed(existing, update)
         if fingerprint:
-            existing.setdefault("metadata", {}).setdefault("annotations", {})[
-                secret.KEY_ANNOTATION
-            ] = fingerprint
+            meta = shapes.mapping(existing.get("metadata"), "metadata")
+            existing["metadata"] = {
+                **meta,
+                "annotations": {
+                    **shapes.string_map(meta.get("annotations"), "metadata.annotations"),
+                    secret.KEY_ANNOTATION: fingerprint,
+                },
+            }
     as_json = raw_target.lstrip().startswith(b"{")
     text = manifests.dump_json(existing) if as_json else manifests.dump_yaml(existing)
     write_output(target, text.encode(), plaintext=False)

@@ -14,8 +14,12 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 
-def private_keys(paths: list[str]) -> list[RSAPrivateKey]:
-    from kseal import keys, manifests, secret
+def private_keys(paths: list[str], option: str | None = None) -> list[RSAPrivateKey]:
+    """The keys of PEM files and key Secret backups; ``option`` is the flag that named them."""
+    import base64
+    import binascii
+
+    from kseal import keys, manifests, secret, shapes
     from kseal.fileio import read_input, warn_if_exposed
 
     found: list[RSAPrivateKey] = []
@@ -29,34 +33,56 @@ def private_keys(paths: list[str]) -> list[RSAPrivateKey]:
             ):
                 found.append(keys.load_private_key_pem(data, path))
                 continue
-            import base64
-
-            for doc in secret.expand(manifests.load(data)):
-                key = (doc.get("data") or {}).get("tls.key")
-                if not key:
-                    raise InputError(f"{path}: secret must contain a 'tls.key' key")
-                found.append(keys.load_private_key_pem(base64.b64decode(key), path))
+            try:
+                for doc in secret.expand(manifests.load(data)):
+                    key = shapes.string_map(doc.get("data"), "data").get("tls.key")
+                    if not key:
+                        raise InputError("secret must contain a 'tls.key' key")
+                    try:
+                        pem = base64.b64decode(key, validate=True)
+                    except (binascii.Error, ValueError):
+                        raise InputError("data.tls.key is not valid base64") from None
+                    found.append(keys.load_private_key_pem(pem, path))
+            except InputError as err:
+                raise InputError(f"{path}: {err.message}", hints=err.hints) from None
     if not found:
         raise KsealError(
             "no private keys given",
-            hints=["pass --recovery-private-key FILE (PEM or key Secret backup)"],
+            hints=[
+                f"pass {option} FILE (PEM or key Secret backup)"
+                if option
+                else "give a PEM private key or a key Secret backup"
+            ],
         )
     return found
 
 
-def unseal_to(input_file: str | None, key_paths: list[str], fmt: str, output: str | None) -> None:
+def unseal_all(
+    inputs: list[str | None], key_paths: list[str], option: str, fmt: str, output: str | None
+) -> None:
+    """Unseal every SealedSecret of every input, then write them all at once: one YAML stream
+    (or concatenated JSON objects), so ``--output`` holds all of them and a failure writes none."""
     from kseal import manifests, secret
+    from kseal.cli.seal import _format_for
     from kseal.fileio import read_input, write_output
 
-    private = private_keys(key_paths)
-    docs = secret.expand(manifests.load(read_input(input_file)))
-    from kseal.cli.seal import _format_for
-
+    private = private_keys(key_paths, option)
     fmt = _format_for(output, fmt)
     out = []
-    for doc in docs:
-        plain = secret.unseal_sealed_secret(doc, private)
-        out.append(manifests.dump_yaml(plain) if fmt == "yaml" else manifests.dump_json(plain))
+    for path in inputs:
+        try:
+            docs = secret.expand(manifests.load(read_input(path)))
+            if not docs:
+                raise InputError("no SealedSecret found in the input")
+            for doc in docs:
+                plain = secret.unseal_sealed_secret(doc, private)
+                out.append(
+                    manifests.dump_yaml(plain) if fmt == "yaml" else manifests.dump_json(plain)
+                )
+        except InputError as err:
+            if path is None or path == "-":
+                raise
+            raise InputError(f"{path}: {err.message}", hints=err.hints) from None
     write_output(output, "".join(out).encode(), plaintext=True)
 
 
@@ -75,5 +101,5 @@ def unseal(
     output: Annotated[str | None, typer.Option("--output", help="Write here (mode 0600).")] = None,
 ) -> None:
     """Decrypt SealedSecrets offline with the controller's private keys (recovery)."""
-    for path in files or [None]:  # type: ignore[list-item]
-        unseal_to(path, private_key or [], fmt, output)
+    inputs: list[str | None] = list(files) if files else [None]
+    unseal_all(inputs, private_key or [], "-k/--private-key", fmt, output)

@@ -248,3 +248,62 @@ def test_renamed_sealed_secret_explains_the_label() -> None:
     assert "'prod/renamed'" in text
     assert "sealed for the label 'prod/db'" in text
     assert "SENTINEL" not in text
+
+
+@needs_npm
+@pytest.mark.parametrize("scope", list(Scope))
+def test_merge_into_a_socialgouv_sealed_secret(scope: Scope, tmp_path: Path) -> None:
+    """--merge-into a SealedSecret another implementation wrote: the new item is sealed with the
+    target's label (the peer decrypts it with that label), the template gains the input's labels
+    and annotations, and the old items stay."""
+    private_pem, cert_pem = _pair()
+    manifest = _npm(
+        {
+            "op": "socialgouv-manifest",
+            "cert": cert_pem.decode(),
+            "scope": NPM_SCOPE[scope],
+            "namespace": "prod",
+            "name": "db",
+            "values": {"user": "admin"},
+        }
+    )
+    target = tmp_path / "ss.json"
+    target.write_text(json.dumps(manifest))
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    (tmp_path / "key.pem").write_bytes(private_pem)
+    update = {
+        "kind": "Secret",
+        "metadata": {"name": "other", "namespace": "prod", "labels": {"team": "a"}},
+        "stringData": {"password": "p@ss ✓"},
+    }
+    kseal = [sys.executable, "-m", "kseal"]
+    out = subprocess.run(
+        [*kseal, "seal", "--cert", str(tmp_path / "cert.pem"), "--merge-into", str(target)],
+        input=json.dumps(update).encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    merged = json.loads(target.read_text())
+    assert merged["spec"]["template"]["metadata"]["labels"] == {"team": "a"}
+    label = sealed.label("prod", "db", scope)
+    peer = _npm(
+        {
+            "op": "socialgouv-decrypt",
+            "key": private_pem.decode(),
+            "blob": merged["spec"]["encryptedData"]["password"],
+            "label": label.decode(),
+        }
+    )
+    assert peer == "p@ss ✓"
+    back = subprocess.run(
+        [*kseal, "unseal", "-k", str(tmp_path / "key.pem"), "-o", "json", str(target)],
+        capture_output=True,
+        check=False,
+    )
+    assert back.returncode == 0, back.stderr
+    data = json.loads(back.stdout)["data"]
+    assert {k: base64.b64decode(v) for k, v in data.items()} == {
+        "user": b"admin",
+        "password": "p@ss ✓".encode(),
+    }
