@@ -61,6 +61,10 @@ def commands() -> dict[tuple[str, ...], set[str]]:
             walk(child, (*path, sub))
 
     walk(root, ())
+    # sops's mode flags and global options, which kseal.cli.argv turns into commands
+    from kseal.cli import argv
+
+    out[()] |= {*argv.GLOBAL_FLAGS, *argv.GLOBAL_WITH_VALUE, *argv.MODES, *argv.SHOW_MASTER_KEYS}
     return out
 
 
