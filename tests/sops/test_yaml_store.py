@@ -14,6 +14,7 @@ from kseal.sops.stores.yaml_scalar import format_scalar, resolve_plain
 from kseal.sops.stores.yaml_store import YamlStore
 from kseal.sops.tree import Branch, Comment, Timestamp, leaves, to_plain
 from kseal.yamlio import safe_load_all
+from tests import yaml11
 
 KEY = bytes(range(32))
 
@@ -89,6 +90,38 @@ def test_special_floats_resolve() -> None:
 def test_strings_read_back_as_strings(value: str) -> None:
     text = f"k: {format_scalar(value)}\n"
     assert safe_load_all(text) == [{"k": value}]
+
+
+# Strings yaml.v3 reads as strings but a YAML 1.1 reader (kubectl, PyYAML) reads as another type.
+YAML11_TYPED = [
+    *("on", "On", "ON", "off", "Off", "OFF", "yes", "Yes", "YES", "no", "No", "NO"),
+    *("y", "Y", "n", "N", "=", "<<", "1:20", "-1:20", "190:20:30.15", "0_", "+_", "0b_"),
+    *("0o_", "0x_", "1__0", "2001-12-14 21:59:43.10 -5", "2001-12-14  21:59:43.10   Z"),
+]
+# Strings that stay plain: no reader takes them for anything else.
+YAML11_PLAIN = ["_", "1.2.3", "yess", "onion", "1:2:3:x", "2001-12-14x", "0x", "12:30x"]
+
+
+@pytest.mark.parametrize("value", YAML11_TYPED)
+def test_yaml11_typed_strings_are_quoted(value: str) -> None:
+    out = format_scalar(value)
+    assert out.startswith('"')
+    for version in ((1, 1), (1, 2)):
+        assert yaml11.load(f"k: {out}\n{out}: v\n", version) == {"k": value, value: "v"}
+    assert safe_load_all(f"k: {out}\n") == [{"k": value}]
+
+
+@pytest.mark.parametrize("value", YAML11_PLAIN)
+def test_strings_no_reader_retypes_stay_plain(value: str) -> None:
+    assert format_scalar(value) == value
+    assert yaml11.load(f"k: {value}\n") == {"k": value}
+
+
+def test_full_emit_quotes_yaml11_keys_and_values() -> None:
+    store = YamlStore()
+    out = store.emit([Branch([("y", "on"), ("n", [Branch([("NO", "1:20")])])])], None).decode()
+    assert out == '"y": "on"\n"n":\n    - "NO": "1:20"\n'
+    assert yaml11.load(out) == {"y": "on", "n": [{"NO": "1:20"}]}
 
 
 def _load(text: str) -> tuple[YamlStore, object]:

@@ -3,7 +3,9 @@
 Reading: yaml.v3's resolver is YAML 1.2-like: only ``true``/``false`` (three spellings each) are
 booleans, so ``yes``/``no``/``on``/``off`` stay strings; unquoted timestamps are times; integers
 accept ``0x``/``0o``/``0b``, legacy ``0123`` octal and ``_`` separators. Writing: a string is
-written plain only when reading it back gives the same string; otherwise it is quoted.
+written plain only when reading it back gives the same string, with yaml.v3 and with every YAML
+1.1 reader (kubectl's go-yaml v2, PyYAML, ruamel 1.1): ``on``, ``no``, ``1:20``, ``0_``, ``=``,
+``<<`` or ``2001-12-14 21:59:43.10 -5`` are quoted, as yaml.v3 itself quotes ``yes``/``no``.
 """
 
 from __future__ import annotations
@@ -160,6 +162,46 @@ def double_quoted(s: str) -> str:
     return "".join(out)
 
 
+# What a YAML 1.1 reader (or a YAML 1.2 reader with the wider ruamel/PyYAML regexes) resolves to a
+# type other than str. Strings yaml.v3 already resolves to another type are caught by
+# resolve_plain; these catch the rest.
+_YAML11_WORDS = frozenset(
+    (
+        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO"),
+        *("true", "True", "TRUE", "false", "False", "FALSE"),
+        *("on", "On", "ON", "off", "Off", "OFF"),
+        *("", "~", "null", "Null", "NULL", "=", "<<"),
+    )
+)
+_YAML11_NUMBER = re.compile(
+    r"""[-+]?(?:
+        0b[01_]+ | 0o?[0-7_]+ | 0x[0-9a-fA-F_]+          # binary, octal (1.1 and 1.2), hex
+      | [0-9][0-9_]* | (?<=[-+])[0-9_]+                  # decimal, with separators
+      | [0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?      # base 60 (1:20, 190:20:30.15)
+      | [0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?        # 1.  1.5  1.5e3
+      | [0-9][0-9_]*[eE][-+]?[0-9]+                      # 1e3
+      | \.[0-9_]+(?:[eE][-+]?[0-9]+)?                    # .5
+      | \.(?:inf|Inf|INF|nan|NaN|NAN)
+    )\Z""",
+    re.X,
+)
+_YAML11_TIMESTAMP = re.compile(
+    r"""[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}
+        (?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
+           (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?\Z""",
+    re.X,
+)
+
+
+def yaml11_typed(s: str) -> bool:
+    """True when a YAML 1.1 reader would take the plain scalar ``s`` for something not a string."""
+    return (
+        s in _YAML11_WORDS
+        or _YAML11_NUMBER.match(s) is not None
+        or _YAML11_TIMESTAMP.match(s) is not None
+    )
+
+
 def plain_ok(s: str, *, flow: bool = False) -> bool:
     """True when ``s`` can be written unquoted and reads back as the same string."""
     if not flow and s.startswith("ENC[") and _SAFE_TOKEN.match(s):
@@ -170,7 +212,7 @@ def plain_ok(s: str, *, flow: bool = False) -> bool:
         return False
     if flow and any(c in _FLOW_UNSAFE for c in s):
         return False
-    if _NON_PRINTABLE.search(s):
+    if _NON_PRINTABLE.search(s) or yaml11_typed(s):
         return False
     resolved = resolve_plain(s)
     return isinstance(resolved, str) and resolved == s

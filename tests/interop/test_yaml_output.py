@@ -1,0 +1,34 @@
+"""What kseal writes when it decrypts YAML, checked against the real sops and YAML 1.1 readers."""
+
+from __future__ import annotations
+
+from tests import yaml11
+from tests.interop.conftest import Peer
+from tests.sops.test_yaml_store import YAML11_PLAIN, YAML11_TYPED
+
+
+def _quoted_keys(text: str) -> set[str]:
+    """The top-level keys whose value is written double-quoted."""
+    out = set()
+    for line in text.splitlines():
+        key, _, value = line.partition(": ")
+        if value.startswith('"'):
+            out.add(key)
+    return out
+
+
+def test_decrypted_strings_stay_strings_for_yaml11_readers(peer: Peer) -> None:
+    values = YAML11_TYPED + YAML11_PLAIN + ["0o17", "012", "~", "Null", "1e10", ".5", "1.", "+.inf"]
+    plain = "".join(f"k{i}: {_dq(v)}\n" for i, v in enumerate(values))
+    enc = peer.sops("encrypt", "--age", peer.public, data=plain.encode())
+    ours = peer.kseal_decrypt(enc, "yaml").decode()
+    theirs = peer.sops("decrypt", data=enc).decode()
+    expected = {f"k{i}": v for i, v in enumerate(values)}
+    for version in ((1, 1), (1, 2)):
+        assert yaml11.load(ours, version) == expected
+    # kseal quotes at least every value sops quotes (and also =, <<, 0b_, spaced timestamps)
+    assert _quoted_keys(theirs) <= _quoted_keys(ours)
+
+
+def _dq(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
