@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests import yaml11
 from tests.interop.conftest import Peer
 from tests.sops.test_yaml_store import YAML11_PLAIN, YAML11_TYPED
@@ -32,3 +34,31 @@ def test_decrypted_strings_stay_strings_for_yaml11_readers(peer: Peer) -> None:
 
 def _dq(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+EMPTY_DOCS = {
+    "empty": "{}\n",
+    "empty-with-comment": "{}  # c\n",
+    "empty-first": "---\n{}\n---\na: 1\n",
+    "empty-last": "a: 1\n---\n# only\n{}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_DOCS))
+def test_empty_documents_decrypt_to_an_empty_mapping(peer: Peer, name: str) -> None:
+    plain = EMPTY_DOCS[name].encode()
+    by_sops = peer.sops("encrypt", "--age", peer.public, data=plain)
+    expected = peer.sops("decrypt", data=by_sops)
+    assert b"{}\n" in expected
+    assert peer.kseal_decrypt(by_sops, "yaml") == expected
+    by_kseal = peer.kseal_encrypt(plain, "yaml")
+    assert peer.sops("decrypt", data=by_kseal) == expected
+    assert peer.kseal_decrypt(by_kseal, "yaml") == expected
+
+
+@pytest.mark.parametrize("path", ['["a"]', '["b"]', '["c"]'])
+def test_extracting_an_empty_collection(peer: Peer, path: str) -> None:
+    enc = peer.sops("encrypt", "--age", peer.public, data=b"a: {}\nb: []\nc:\n  d: {}\n")
+    assert peer.kseal_decrypt(enc, "yaml", extract=path) == peer.sops(
+        "decrypt", "--extract", path, data=enc
+    )

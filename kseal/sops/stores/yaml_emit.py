@@ -77,13 +77,15 @@ def emit_in_place(
         for leaf, span in zip(leaves(doc), info.spans, strict=True):
             if not _same(leaf.value, span.value):
                 edits.append((span.start, span.end, _value_text(span, leaf.value, text)))
+        # A document left with no keys is written as yaml.v3 writes an empty mapping: ``{}``.
+        body = meta_text or ("" if _has_keys(doc) else "{}\n")
         if info.meta_region is not None:
             start, stop = info.meta_region
-            edits.append((start, stop, meta_text))
-        elif meta_text:
+            edits.append((start, stop, body))
+        elif body:
             at = info.end
             prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
-            edits.append((at, at, prefix + meta_text))
+            edits.append((at, at, prefix + body))
     edits.sort(key=lambda e: (e[0], e[1]))
     out: list[str] = []
     pos = 0
@@ -114,14 +116,18 @@ def _to_branch(value: Any) -> Any:
     return value
 
 
+def _has_keys(branch: Branch) -> bool:
+    return any(isinstance(k, str) for k, _ in branch)
+
+
 def emit_docs(docs: list[Branch], metadata: dict[str, Any] | None, indent: int = 4) -> str:
     parts = []
     for doc in docs:
         lines: list[str] = []
         _emit_map(doc, 0, indent, lines)
+        if metadata is None and not _has_keys(doc):
+            lines.append("{}")  # sops writes an empty document as an empty flow mapping
         body = "\n".join(lines) + "\n" if lines else ""
-        if not lines and metadata is None:
-            body = "{}\n"
         parts.append(body + emit_metadata(metadata, indent))
     return "---\n".join(parts)
 
@@ -205,9 +211,13 @@ def emit_value(value: Value, indent: int = 4) -> str:
     if isinstance(value, Branch):
         lines: list[str] = []
         _emit_map(value, 0, indent, lines)
+        if not _has_keys(value):
+            lines.append("{}")
         return "\n".join(lines) + "\n"
     if isinstance(value, list):
         lines = []
         _emit_seq(cast("list[Value]", value), 0, indent, lines, False)
+        if all(isinstance(v, Comment) for v in value):
+            lines.append("[]")
         return "\n".join(lines) + "\n"
     return format_scalar(value) + "\n"
