@@ -237,3 +237,31 @@ def test_errors_do_not_echo_values() -> None:
     with pytest.raises(InputError) as info:
         YamlStore().load(b"secret-value-123: [unclosed\n")
     assert "secret-value-123" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # an error at the end of the input is on the last line, not on the line after it
+        (
+            'a: 1\nb: "x\n',
+            "at line 2, column 6 (while scanning a quoted scalar at line 2, column 4)",
+        ),
+        ("a: 1\nb: [x", "at line 2, column 6 (while parsing a flow sequence at line 2, column 4)"),
+        (
+            "a: 1\nb: [x\n",
+            "at line 2, column 6 (while parsing a flow sequence at line 2, column 4)",
+        ),
+        # found on a later line: the open collection says where the problem started
+        ("a: 1\nb: [x\nc: 3\n", "at line 3, column 2 (while parsing a flow sequence at line 2,"),
+        ("a: 1\n  b: 2\nc: 3\n", "at line 2, column 4"),
+        ("é: 1\nb: x: y\n", "at line 2, column 5"),
+    ],
+)
+def test_invalid_yaml_reports_the_right_line(text: str, where: str) -> None:
+    with pytest.raises(InputError) as info:
+        YamlStore().load(text.encode())
+    assert where in info.value.message
+    with pytest.raises(InputError) as again:
+        safe_load_all(text)
+    assert where in again.value.message
