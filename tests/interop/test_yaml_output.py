@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kseal.errors import InputError
 from tests import yaml11
 from tests.interop.conftest import Peer
 from tests.sops.test_yaml_store import YAML11_PLAIN, YAML11_TYPED
@@ -62,3 +63,17 @@ def test_extracting_an_empty_collection(peer: Peer, path: str) -> None:
     assert peer.kseal_decrypt(enc, "yaml", extract=path) == peer.sops(
         "decrypt", "--extract", path, data=enc
     )
+
+
+@pytest.mark.parametrize("value", ['"!!!"', "aGVsbG8", "aGVsbG8==", "aGV sbG8="])
+def test_invalid_binary_is_refused_like_sops(peer: Peer, value: str) -> None:
+    plain = f"k: !!binary {value}\n".encode()
+    with pytest.raises(AssertionError, match="invalid base64"):
+        peer.sops("encrypt", "--age", peer.public, data=plain)
+    with pytest.raises(InputError, match="invalid base64"):
+        peer.kseal_encrypt(plain, "yaml")
+
+
+def test_valid_binary_encrypts_like_sops(peer: Peer) -> None:
+    plain = b"k: !!binary |\n  aGVs\n  bG8=\n"
+    assert peer.sops("decrypt", data=peer.kseal_encrypt(plain, "yaml")) == b"k: hello\n"

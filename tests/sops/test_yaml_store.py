@@ -265,3 +265,20 @@ def test_invalid_yaml_reports_the_right_line(text: str, where: str) -> None:
     with pytest.raises(InputError) as again:
         safe_load_all(text)
     assert where in again.value.message
+
+
+@pytest.mark.parametrize(
+    "value", ['"!!!"', "aGVsbG8", "aGVsbG8==", "a", "aGV sbG8=", '"aGVsbG8=\\taGVs"']
+)
+def test_invalid_binary_is_an_error(value: str) -> None:
+    with pytest.raises(InputError, match="!!binary value holds invalid base64"):
+        YamlStore().load(f"k: !!binary {value}\n".encode())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("aGVsbG8=", b"hello"), ('""', b""), ("|\n  aGVs\n  bG8=", b"hello")],
+)
+def test_valid_binary_is_read(value: str, expected: bytes) -> None:
+    loaded = YamlStore().load(f"k: !!binary {value}\n".encode())
+    assert to_plain(loaded.docs[0]) == {"k": expected}

@@ -11,9 +11,11 @@ written plain only when reading it back gives the same string, with yaml.v3 and 
 from __future__ import annotations
 
 import base64
+import binascii
 import math
 import re
 
+from kseal.errors import InputError
 from kseal.sops import gofmt
 from kseal.sops.tree import Comment, Scalar, Timestamp
 
@@ -89,13 +91,21 @@ def resolve_plain(s: str) -> Scalar:
     return s
 
 
+def _binary(value: str) -> bytes:
+    """A ``!!binary`` scalar's bytes: strict base64 where line breaks are ignored (Go's decoder)."""
+    try:
+        return base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("invalid YAML: a !!binary value holds invalid base64 data") from None
+
+
 def resolve(value: str, tag: str | None, plain: bool) -> Scalar:
     """The value of a scalar event: quoted scalars are strings; standard tags are honoured."""
     kind = _TAGS.get(tag or "")
     if kind == "str" or (tag == "!" and not plain):
         return value
     if kind == "binary":
-        return base64.b64decode("".join(value.split()))
+        return _binary(value)
     if not plain and kind is None:
         return value
     resolved = resolve_plain(value)
