@@ -48,15 +48,18 @@ def to_bytes(value: Scalar) -> tuple[bytes, str]:
 
 
 def from_bytes(data: bytes, kind: str) -> Scalar:
-    """Parse decrypted bytes back into a typed value (Go semantics); errors name no data."""
+    """Parse decrypted bytes back into a typed value (Go semantics); errors name no data.
+
+    Accepted: the types sops's stores write (``str``, ``int``, ``float``, ``bool``, ``time``,
+    ``comment``). Any store may hold any of them (``sops encrypt --output-type`` converts), except
+    ``comment`` outside a comment, which the caller checks.
+    """
     try:
         if kind == "str":
             try:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
                 return data
-        if kind == "bytes":
-            return data
         text = data.decode("utf-8")
         if kind == "int":
             return gofmt.parse_int(text)
@@ -70,6 +73,13 @@ def from_bytes(data: bytes, kind: str) -> Scalar:
             return Comment(text)
     except (ValueError, UnicodeDecodeError):
         raise DecryptError(f"decrypted value is not a valid {kind}") from None
+    if kind == "bytes":
+        # sops's cipher knows the name but no store ever writes it, and sops cannot walk the
+        # result: a file holding it was altered.
+        raise DecryptError(
+            "unsupported value type 'bytes'",
+            hints=["sops never writes it: the file was altered; restore it from version control"],
+        )
     raise DecryptError(f"unknown value type {kind!r}")
 
 

@@ -109,7 +109,17 @@ def decrypt_docs(
                     try:
                         value = cipher.decrypt(enc, aad)
                     except DecryptError as exc:
-                        raise DecryptError(f"{exc.message} at {_where(leaf.path)}") from None
+                        raise DecryptError(
+                            f"{exc.message} at {_where(leaf.path)}", hints=exc.hints
+                        ) from None
+                    if isinstance(value, Comment) and not leaf.in_seq:
+                        raise DecryptError(
+                            f"unsupported value type 'comment' at {_where(leaf.path)}",
+                            hints=[
+                                "sops writes it only for comments: the file was altered; restore "
+                                "it from version control"
+                            ],
+                        )
                     if stash is not None and enc:
                         _remember(stash, leaf.path, value, enc)
                 else:

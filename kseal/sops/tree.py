@@ -81,6 +81,7 @@ class Leaf:
     value: Scalar
     comments: tuple[str, ...]
     replace: Callable[[Scalar], None]
+    in_seq: bool = False  # a sequence element (where sops may write a comment as an ENC value)
 
 
 def leaves(doc: Branch) -> Iterator[Leaf]:
@@ -120,7 +121,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: tuple[str, ...]) 
         elif isinstance(value, list):
             yield from _walk_list(cast("list[Value]", value), path, here)
         else:
-            yield Leaf(path, value, here, _list_setter(seq, index))
+            yield Leaf(path, value, here, _list_setter(seq, index), in_seq=True)
 
 
 def _branch_value_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:

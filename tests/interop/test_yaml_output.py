@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kseal.errors import InputError
+from kseal.errors import DecryptError, InputError
 from tests import yaml11
 from tests.interop.conftest import Peer
 from tests.sops.test_yaml_store import YAML11_PLAIN, YAML11_TYPED
@@ -77,3 +77,32 @@ def test_invalid_binary_is_refused_like_sops(peer: Peer, value: str) -> None:
 def test_valid_binary_encrypts_like_sops(peer: Peer) -> None:
     plain = b"k: !!binary |\n  aGVs\n  bG8=\n"
     assert peer.sops("decrypt", data=peer.kseal_encrypt(plain, "yaml")) == b"k: hello\n"
+
+
+TYPED_INPUTS = {
+    ".yaml": b"a: hello\nn: 5\n",
+    ".json": b'{"a": "hello", "n": 5}',
+    ".env": b"a=hello\nn=5\n",
+    ".ini": b"[s]\na=hello\nn=5\n",
+}
+FORMATS = {".yaml": "yaml", ".json": "json", ".env": "dotenv", ".ini": "ini"}
+
+
+@pytest.mark.parametrize("suffix", sorted(TYPED_INPUTS))
+@pytest.mark.parametrize("kind", ["bytes", "comment"])
+def test_value_types_no_store_writes_are_refused(peer: Peer, suffix: str, kind: str) -> None:
+    enc = peer.sops("encrypt", "--age", peer.public, data=TYPED_INPUTS[suffix], suffix=suffix)
+    altered = enc.replace(b"type:str]", f"type:{kind}]".encode(), 1)
+    assert altered != enc
+    if kind == "bytes":  # sops cannot decrypt it either (it fails walking the []byte)
+        with pytest.raises(AssertionError):
+            peer.sops("decrypt", "--ignore-mac", data=altered, suffix=suffix)
+    with pytest.raises(DecryptError, match=f"unsupported value type '{kind}'") as info:
+        peer.kseal_decrypt(altered, FORMATS[suffix])
+    assert "hello" not in str(info.value)
+
+
+def test_comments_sops_writes_as_sequence_items_still_decrypt(peer: Peer) -> None:
+    enc = peer.sops("encrypt", "--age", peer.public, data=b"a:\n  - x\n  # foot\nb: 1\n")
+    assert b"type:comment]" in enc
+    assert peer.kseal_decrypt(enc, "yaml") == peer.sops("decrypt", data=enc)
