@@ -31,6 +31,26 @@ class Timestamp:
     text: str
 
 
+class FloatText(float):
+    """A float that remembers its spelling in the source (``1e10``, ``1.50``, ``.5``).
+
+    It equals the plain float and the MAC and stash see it as one (sops hashes Go's form of the
+    number), but it is encrypted in its own spelling, which Go's ``ParseFloat`` reads back as the
+    same number, and written back that way, so a kseal round trip keeps the file's text.
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> FloatText:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+    def __getnewargs__(self) -> tuple[str]:  # type: ignore[override]
+        return (self.text,)
+
+
 Scalar: TypeAlias = str | bytes | int | float | bool | Timestamp | Comment | None
 Value: TypeAlias = Union["Branch", "list[Value]", Scalar]
 Key: TypeAlias = str | Comment

@@ -106,3 +106,44 @@ def test_comments_sops_writes_as_sequence_items_still_decrypt(peer: Peer) -> Non
     enc = peer.sops("encrypt", "--age", peer.public, data=b"a:\n  - x\n  # foot\nb: 1\n")
     assert b"type:comment]" in enc
     assert peer.kseal_decrypt(enc, "yaml") == peer.sops("decrypt", data=enc)
+
+
+BLOCKS = """\
+top: |
+  l1
+  l2
+nest:
+  keep: |+
+    k1
+
+  strip: |-
+    s1
+    s2
+  fold: >
+    f1 f2
+  clip: |
+    c1
+  list:
+    - |
+      item
+    - k: |
+        in map
+      j: x
+"""
+
+
+def test_decrypted_blocks_match_sops_indentation(peer: Peer) -> None:
+    enc = peer.sops("encrypt", "--age", peer.public, data=BLOCKS.encode())
+    # a 4-space sops file: 8 spaces under a 4-space key, |+ kept (was a quoted string)
+    assert peer.kseal_decrypt(enc, "yaml") == peer.sops("decrypt", data=enc)
+
+
+def test_kseal_round_trip_keeps_styles_and_sops_reads_it(peer: Peer) -> None:
+    from tests.sops.test_yaml_store import STYLED
+
+    for text in (STYLED, BLOCKS):
+        enc = peer.kseal_encrypt(text.encode(), "yaml")
+        assert peer.kseal_decrypt(enc, "yaml").decode() == text
+        # sops reads the same values (its MAC over Go's forms matches), e.g. 1e10 as 1e+10
+        by_sops = peer.sops("encrypt", "--age", peer.public, data=text.encode())
+        assert peer.sops("decrypt", data=enc) == peer.sops("decrypt", data=by_sops)

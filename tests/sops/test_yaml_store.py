@@ -6,11 +6,20 @@ import math
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kseal.errors import InputError, NoDocumentError
 from kseal.sops.document import decrypt_docs, encrypt_docs
 from kseal.sops.rules import Rules
-from kseal.sops.stores.yaml_scalar import format_scalar, resolve_plain
+from kseal.sops.stores.yaml_scalar import (
+    folded,
+    folded_ok,
+    format_scalar,
+    literal,
+    literal_ok,
+    resolve_plain,
+)
 from kseal.sops.stores.yaml_store import YamlStore
 from kseal.sops.tree import Branch, Comment, Timestamp, leaves, to_plain
 from kseal.yamlio import safe_load_all
@@ -52,7 +61,8 @@ KEY = bytes(range(32))
 )
 def test_yaml_v3_resolution(text: str, value: object) -> None:
     got = resolve_plain(text)
-    assert type(got) is type(value)
+    expected_type = type(value)
+    assert type(got) is expected_type or (expected_type is float and isinstance(got, float))
     assert got == value
 
 
@@ -282,3 +292,118 @@ def test_invalid_binary_is_an_error(value: str) -> None:
 def test_valid_binary_is_read(value: str, expected: bytes) -> None:
     loaded = YamlStore().load(f"k: !!binary {value}\n".encode())
     assert to_plain(loaded.docs[0]) == {"k": expected}
+
+
+# ---- styles kept on decrypt and on a kseal round trip (encrypt, then decrypt, in place) ----------
+
+STYLED = """\
+top: |
+  l1
+  l2
+nest:
+  keep: |+
+    k1
+
+  strip: |-
+    s1
+    s2
+  fold: >
+    one folded line
+  fold-strip: >-
+    f1
+
+    f2
+  clip: |
+    c1
+  f: 1e10
+  g: 1.50
+  h: .5
+  j: -2.5E-3
+list:
+  - |
+    item
+  - x
+last: end"""
+
+
+def _round_trip(text: str) -> str:
+    store = YamlStore()
+    loaded = store.load(text.encode())
+    ivs = iter(bytes([i]) * 32 for i in range(1, 200))
+    mac = encrypt_docs(loaded.docs, KEY, Rules(), lambda: next(ivs))
+    encrypted = store.emit(loaded.docs, {"version": "3.11.0"}, source=loaded.source)
+    assert b"l1" not in encrypted and b"1e10" not in encrypted
+    again = store.load(encrypted)
+    assert decrypt_docs(again.docs, KEY, Rules()) == mac
+    return store.emit(again.docs, None, source=again.source).decode()
+
+
+def test_round_trip_keeps_block_styles_floats_and_the_missing_final_newline() -> None:
+    assert _round_trip(STYLED) == STYLED
+    assert _round_trip(STYLED + "\n") == STYLED + "\n"
+
+
+def test_float_spelling_is_encrypted_but_hashed_in_go_form() -> None:
+    from kseal.sops.codec import sealed_bytes, to_bytes
+
+    value = resolve_plain("1e10")
+    assert value == 1e10 and format_scalar(value) == "1e10"
+    assert to_bytes(value) == (b"10000000000", "float")  # what the MAC hashes, as sops
+    assert sealed_bytes(value) == (b"1e10", "float")  # what is encrypted: Go parses it back
+    assert format_scalar(resolve_plain("1_000.5")) == "1000.5"  # Go's ParseFloat: no "_"
+    assert resolve_plain("1e400") == "1e400"  # out of range for Go: a string, as in yaml.v3
+
+
+@pytest.mark.parametrize(
+    ("encrypted", "decrypted"),
+    [
+        # a 4-space file: block content one step (4) past its key, 2 past a sequence's dash
+        ("a:\n    b: X\n", "a:\n    b: |\n        l1\n        l2\n"),
+        ("a: X\nb:\n    c: 1\n", "a: |\n    l1\n    l2\nb:\n    c: 1\n"),
+        ("a:\n    - X\n", "a:\n    - |\n      l1\n      l2\n"),
+        ("a:\n    - k: X\n      j: 1\n", "a:\n    - k: |\n        l1\n        l2\n      j: 1\n"),
+        # a 2-space file
+        ("a:\n  b: X\n", "a:\n  b: |\n    l1\n    l2\n"),
+        ("a:\n  - k: X\n", "a:\n  - k: |\n      l1\n      l2\n"),
+        # a flat file: the step of the sops metadata
+        ("a: X\nsops:\n    version: 3.11.0\n", "a: |\n    l1\n    l2\n"),
+    ],
+)
+def test_decrypted_blocks_follow_the_files_indentation(encrypted: str, decrypted: str) -> None:
+    store = YamlStore()
+    loaded = store.load(encrypted.encode())
+    for leaf in leaves(loaded.docs[0]):
+        if leaf.value == "X":
+            leaf.replace("l1\nl2\n")
+    assert store.emit(loaded.docs, None, source=loaded.source).decode() == decrypted
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "expected"),
+    [
+        # |+ takes the empty lines that follow it: they count toward its trailing line breaks
+        ("a: X\n\nb: 1\n", "k\n\n", "a: |+\n    k\n\nb: 1\n"),
+        ("a: X\nb: 1\n", "k\n\n", "a: |+\n    k\n\nb: 1\n"),
+        ("a: X\n\n\nb: 1\n", "k\n\n", 'a: "k\\n\\n"\n\n\nb: 1\n'),  # too many: quoted
+        ("a: X", "k\n", "a: |\n    k\n"),  # at the end of the input it needs its line break
+        ("a: X  # note\n", "k\n", 'a: "k\\n"  # note\n'),
+    ],
+)
+def test_keep_chomping_and_the_text_that_follows(source: str, value: str, expected: str) -> None:
+    store = YamlStore()
+    loaded = store.load(source.encode())
+    for leaf in leaves(loaded.docs[0]):
+        if leaf.value == "X":
+            leaf.replace(value)
+    out = store.emit(loaded.docs, None, source=loaded.source).decode()
+    assert out == expected
+    assert safe_load_all(out)[0]["a"] == value
+
+
+@given(st.text(alphabet="ab \n", max_size=12))
+def test_block_writers_read_back(value: str) -> None:
+    for ok, write in ((literal_ok, literal), (folded_ok, folded)):
+        if ok(value):
+            for after in ("\nz: 1\n", "\n"):
+                text = "k: " + write(value, "  ") + after
+                assert safe_load_all(text)[0]["k"] == value, text

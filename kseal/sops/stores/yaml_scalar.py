@@ -17,7 +17,8 @@ import re
 
 from kseal.errors import InputError
 from kseal.sops import gofmt
-from kseal.sops.tree import Comment, Scalar, Timestamp
+from kseal.sops.codec import float_spelling
+from kseal.sops.tree import Comment, FloatText, Scalar, Timestamp
 
 _MAP: dict[str, Scalar] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),
@@ -68,9 +69,10 @@ def resolve_plain(s: str) -> Scalar:
     hint = s[0]
     if hint == ".":
         try:
-            return gofmt.parse_float(s)
+            number = gofmt.parse_float(s)
         except ValueError:
             return s
+        return FloatText(s) if float_spelling(s) else number
     if hint in "+-0123456789":
         ts = gofmt.yaml_timestamp(s)
         if ts is not None:
@@ -81,7 +83,10 @@ def resolve_plain(s: str) -> Scalar:
             if as_int is not None:
                 return as_int
             if _YAML_FLOAT.match(plain):
-                return float(plain)
+                number = float(plain)
+                if math.isinf(number):
+                    return s  # out of range for Go's ParseFloat: yaml.v3 keeps the string
+                return FloatText(s) if float_spelling(s) else number
             for prefix, base in (("0b", 2), ("-0b", 2), ("0o", 8), ("-0o", 8)):
                 if plain.startswith(prefix):
                     digits = plain[len(prefix) :]
@@ -229,20 +234,63 @@ def plain_ok(s: str, *, flow: bool = False) -> bool:
 
 
 def literal_ok(s: str) -> bool:
-    """True when ``s`` is best written as a ``|`` block: several lines, nothing that needs escapes."""
-    if "\n" not in s or s.startswith(("\n", " ")) or s.endswith("\n\n") or "\r" in s:
+    """True when ``s`` is best written as a ``|`` block: several lines, nothing that needs escapes.
+
+    Trailing line breaks are fine (``|+`` keeps them); leading ones, a leading space, trailing
+    spaces on a line and characters that need escapes are not (yaml.v3 quotes those too).
+    """
+    if "\n" not in s or s.startswith(("\n", " ", "\t")) or "\r" in s:
         return False
-    lines = s.rstrip("\n").split("\n")
-    return not _NON_PRINTABLE.search(s.replace("\n", "")) and not any(
-        line != line.rstrip(" \t") for line in lines
+    body = s.rstrip("\n")
+    if not body:
+        return False
+    return not _NON_PRINTABLE.search(body.replace("\n", "")) and not any(
+        line != line.rstrip(" \t") for line in body.split("\n")
     )
 
 
-def literal(s: str, indent: str) -> str:
-    """A ``|``/``|-`` block whose content lines start with ``indent`` (no trailing newline)."""
-    head = "|" if s.endswith("\n") else "|-"
+def folded_ok(s: str) -> bool:
+    """True when ``s`` reads back unchanged from a ``>`` block written by :func:`folded`."""
+    if s.startswith(("\n", " ", "\t")) or "\r" in s or not s.rstrip("\n"):
+        return False
+    body = s.rstrip("\n")
+    return not _NON_PRINTABLE.search(body.replace("\n", "")) and not any(
+        line != line.strip(" \t") for line in body.split("\n")
+    )
+
+
+def chomping(s: str) -> str:
+    """The block chomping indicator that gives back the trailing line breaks of ``s``."""
+    if not s.endswith("\n"):
+        return "-"
+    return "+" if s.endswith("\n\n") else ""
+
+
+def literal(s: str, indent: str, chomp: str | None = None) -> str:
+    """A ``|`` block (``|-``, ``|+`` by the trailing line breaks) whose content lines start with
+    ``indent``, without the line break that ends its last line: the text that follows supplies
+    it. With ``|+`` the extra trailing line breaks are written as empty lines; ``chomp`` forces
+    the indicator (``+`` when empty lines that follow the block supply some of them)."""
     body = s[:-1] if s.endswith("\n") else s
-    return head + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+    return (
+        "|"
+        + (chomping(s) if chomp is None else chomp)
+        + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+    )
+
+
+def folded(s: str, indent: str, chomp: str | None = None) -> str:
+    """A ``>`` block for ``s`` (see :func:`folded_ok`): each line break of the value becomes an
+    empty line, so that folding gives it back; otherwise like :func:`literal`."""
+    body = s.rstrip("\n")
+    out = [">" + (chomping(s) if chomp is None else chomp)]
+    for n, line in enumerate(body.split("\n")):
+        if n:
+            out.append("")  # a single break before a text line would fold into a space
+        if line:
+            out.append(indent + line)
+    out.extend("" for _ in range(len(s) - len(body) - 1))
+    return "\n".join(out)
 
 
 def format_scalar(value: Scalar, *, flow: bool = False) -> str:
@@ -253,6 +301,8 @@ def format_scalar(value: Scalar, *, flow: bool = False) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, FloatText) and isinstance(resolve_plain(value.text), float):
+        return value.text
     if isinstance(value, float):
         if math.isnan(value):
             return ".nan"
