@@ -42,6 +42,11 @@ EMPTY_DOCS = {
     "empty-with-comment": "{}  # c\n",
     "empty-first": "---\n{}\n---\na: 1\n",
     "empty-last": "a: 1\n---\n# only\n{}\n",
+    # an empty or null document is an empty mapping to yaml.v3 (was "must be a mapping")
+    "null-first": "null\n---\na: 1\n",
+    "tilde": "~\n",
+    "bare-marker-first": "---\n---\na: 1\n",
+    "bare-marker-last": "a: 1\n--- # c\n",
 }
 
 

@@ -196,6 +196,8 @@ class _Builder:
         plain = ev.style in (None, "") and ev.implicit[0]
         value = resolve(ev.value, ev.tag, bool(plain))
         frame = self.stack[-1] if self.stack else None
+        if frame is None and value is None:
+            return  # an empty or null document: yaml.v3 (so sops) reads it as an empty mapping
         if ev.anchor:
             self.anchors[ev.anchor] = value
         if frame is not None and frame.is_map and frame.key is None:
