@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kseal.errors import InputError
+from kseal.errors import InputError, text_position
 
 
 def safe_load_all(text: str) -> list[Any]:
@@ -59,18 +59,11 @@ def _one_line(exc: Exception, text: str) -> str:
 
 
 def _where(mark: Any, text: str) -> str:
-    """`` at line L, column C`` (1-based) for a libyaml mark.
-
-    Computed from the mark's character index: libyaml puts the end of the stream on a line of its
-    own after the last one, which would report a line the file does not have. An error at the end
-    of the input is reported at the end of the last line instead.
-    """
+    """`` at line L, column C`` for a libyaml mark, from its character index (libyaml puts the
+    end of the stream on a line of its own after the last one)."""
     if mark is None:
         return ""
     index = getattr(mark, "index", None)
     if not isinstance(index, int) or not 0 <= index <= len(text):
         return f" at line {mark.line + 1}, column {mark.column + 1}"
-    if index == len(text) and text.endswith("\n"):
-        index -= 1
-    line_start = text.rfind("\n", 0, index) + 1
-    return f" at line {text.count(chr(10), 0, index) + 1}, column {index - line_start + 1}"
+    return text_position(text, index)
