@@ -30,6 +30,19 @@ class KsealError(Exception):
         return self.message
 
 
+def text_position(text: str, index: int) -> str:
+    """`` at line L, column C`` (1-based) for the character ``index`` of ``text``, for a parse error.
+
+    Parsers report the end of the input as a position after the final line break, on a line the
+    file does not have; that position is reported at the end of the last line instead.
+    """
+    index = max(0, min(index, len(text)))
+    if index == len(text) and text.endswith("\n"):
+        index -= 1
+    line_start = text.rfind("\n", 0, index) + 1
+    return f" at line {text.count(chr(10), 0, index) + 1}, column {index - line_start + 1}"
+
+
 class InputError(KsealError):
     """The input could not be read or parsed (sops: CouldNotReadInputFile)."""
 

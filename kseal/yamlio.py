@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kseal.errors import InputError
+from kseal.errors import InputError, text_position
 
 
 def safe_load_all(text: str) -> list[Any]:
@@ -22,7 +22,7 @@ def safe_load_all(text: str) -> list[Any]:
     try:
         return list(yaml.load_all(text))
     except YAMLError as exc:
-        raise InputError(f"invalid YAML: {_one_line(exc)}") from None
+        raise InputError(f"invalid YAML: {_one_line(exc, text)}") from None
 
 
 def events(text: str) -> Iterator[Any]:
@@ -38,14 +38,32 @@ def events(text: str) -> Iterator[Any]:
             if type(event).__name__ == "StreamEndEvent":
                 return
     except YAMLError as exc:
-        raise InputError(f"invalid YAML: {_one_line(exc)}") from None
+        raise InputError(f"invalid YAML: {_one_line(exc, text)}") from None
     finally:
         parser.dispose()
 
 
-def _one_line(exc: Exception) -> str:
-    """A YAML error as one line: the problem and where, never the offending source text."""
+def _one_line(exc: Exception, text: str) -> str:
+    """A YAML error as one line: the problem and where, never the offending source text.
+
+    The context (e.g. the flow sequence left open) is named with where it starts, since the
+    problem is often only detected on a later line.
+    """
     problem = getattr(exc, "problem", None) or "parse error"
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"{problem}{where}"
+    out = f"{problem}{_where(getattr(exc, 'problem_mark', None), text)}"
+    context = getattr(exc, "context", None)
+    context_at = _where(getattr(exc, "context_mark", None), text)
+    if context and context_at:
+        return f"{out} ({context}{context_at})"
+    return out
+
+
+def _where(mark: Any, text: str) -> str:
+    """`` at line L, column C`` for a libyaml mark, from its character index (libyaml puts the
+    end of the stream on a line of its own after the last one)."""
+    if mark is None:
+        return ""
+    index = getattr(mark, "index", None)
+    if not isinstance(index, int) or not 0 <= index <= len(text):
+        return f" at line {mark.line + 1}, column {mark.column + 1}"
+    return text_position(text, index)

@@ -209,3 +209,16 @@ def test_sops_encrypted_output_loads_and_re_emits_byte_for_byte(sops: Sops, valu
     assert STORE.emit(loaded.docs, loaded.metadata) == enc
     # sops's decrypted output is its canonical writing of the same tree: ours must be identical
     assert sops("decrypt", data=enc) == STORE.emit([want], None)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"a": 1,\n', "at line 1, column 9"),  # the end of the input: the last line, not one past
+        ('{"a": 1,\n "b": }\n', "at line 2, column 7"),
+    ],
+)
+def test_invalid_json_reports_the_right_line(text: str, where: str) -> None:
+    with pytest.raises(InputError) as info:
+        JsonStore().load(text.encode())
+    assert info.value.message.endswith(where)

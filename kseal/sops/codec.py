@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from kseal.errors import DecryptError, EncryptError
 from kseal.sops import gofmt
-from kseal.sops.tree import Comment, Scalar, Timestamp
+from kseal.sops.tree import Comment, FloatText, Scalar, Timestamp
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,21 +47,47 @@ def to_bytes(value: Scalar) -> tuple[bytes, str]:
     raise EncryptError(f"cannot encrypt a value of type {type(value).__name__}")
 
 
+# Float spellings Go's ParseFloat reads as YAML does (no underscores, no .inf/.nan) and that are
+# no integer to YAML (a dot or an exponent).
+_FLOAT_SPELLING = re.compile(
+    r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?\Z"
+)
+
+
+def float_spelling(text: str) -> bool:
+    """True when ``text`` may be kept as a :class:`FloatText` (encrypted and written as is)."""
+    return _FLOAT_SPELLING.match(text) is not None
+
+
+def sealed_bytes(value: Scalar) -> tuple[bytes, str]:
+    """The bytes kseal encrypts for ``value``: :func:`to_bytes`, except that a float keeps its
+    source spelling (sops parses it to the same number and hashes the Go form, as kseal does)."""
+    if isinstance(value, FloatText) and float_spelling(value.text):
+        return value.text.encode(), "float"
+    return to_bytes(value)
+
+
 def from_bytes(data: bytes, kind: str) -> Scalar:
-    """Parse decrypted bytes back into a typed value (Go semantics); errors name no data."""
+    """Parse decrypted bytes back into a typed value (Go semantics); errors name no data.
+
+    Accepted: the types sops's stores write (``str``, ``int``, ``float``, ``bool``, ``time``,
+    ``comment``). Any store may hold any of them (``sops encrypt --output-type`` converts), except
+    ``comment`` outside a comment, which the caller checks.
+    """
     try:
         if kind == "str":
             try:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
                 return data
-        if kind == "bytes":
-            return data
         text = data.decode("utf-8")
         if kind == "int":
             return gofmt.parse_int(text)
         if kind == "float":
-            return gofmt.parse_float(text)
+            number = gofmt.parse_float(text)
+            if text != gofmt.format_float_f(number) and float_spelling(text):
+                return FloatText(text)
+            return number
         if kind == "bool":
             return gofmt.parse_bool(text)
         if kind == "time":
@@ -70,6 +96,13 @@ def from_bytes(data: bytes, kind: str) -> Scalar:
             return Comment(text)
     except (ValueError, UnicodeDecodeError):
         raise DecryptError(f"decrypted value is not a valid {kind}") from None
+    if kind == "bytes":
+        # sops's cipher knows the name but no store ever writes it, and sops cannot walk the
+        # result: a file holding it was altered.
+        raise DecryptError(
+            "unsupported value type 'bytes'",
+            hints=["sops never writes it: the file was altered; restore it from version control"],
+        )
     raise DecryptError(f"unknown value type {kind!r}")
 
 
@@ -85,7 +118,7 @@ class Cipher:
 
     def encrypt(self, value: Scalar, aad: str, iv: bytes) -> str:
         """``value`` as an ``ENC[...]`` string; ``""`` for an empty string, bytes or comment."""
-        plain, kind = to_bytes(value)
+        plain, kind = sealed_bytes(value)
         if not plain and kind in ("str", "comment"):
             return ""
         return self.encrypt_raw(plain, kind, aad, iv)

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 
 from kseal.errors import DecryptError, MacError
-from kseal.sops.codec import Cipher, is_encrypted_value, to_bytes
+from kseal.sops.codec import Cipher, is_encrypted_value, sealed_bytes, to_bytes
 from kseal.sops.rules import Rules, Selector
 from kseal.sops.tree import Branch, Comment, Scalar, leaves
 
@@ -70,7 +70,7 @@ def encrypt_docs(
                 enc = (
                     previous
                     if previous is not None
-                    else cipher.encrypt_raw(plain, kind, aad, new_iv())
+                    else cipher.encrypt_raw(sealed_bytes(value)[0], kind, aad, new_iv())
                 )
             leaf.replace(Comment(enc) if is_comment else enc)
     return h.hexdigest().upper()
@@ -116,7 +116,17 @@ def decrypt_docs(
                     try:
                         value = cipher.decrypt(enc, aad)
                     except DecryptError as exc:
-                        raise DecryptError(f"{exc.message} at {_where(leaf.path)}") from None
+                        raise DecryptError(
+                            f"{exc.message} at {_where(leaf.path)}", hints=exc.hints
+                        ) from None
+                    if isinstance(value, Comment) and not leaf.in_seq:
+                        raise DecryptError(
+                            f"unsupported value type 'comment' at {_where(leaf.path)}",
+                            hints=[
+                                "sops writes it only for comments: the file was altered; restore "
+                                "it from version control"
+                            ],
+                        )
                     if stash is not None and enc:
                         _remember(stash, leaf.path, value, enc)
                 leaf.replace(value)

@@ -31,6 +31,26 @@ class Timestamp:
     text: str
 
 
+class FloatText(float):
+    """A float that remembers its spelling in the source (``1e10``, ``1.50``, ``.5``).
+
+    It equals the plain float and the MAC and stash see it as one (sops hashes Go's form of the
+    number), but it is encrypted in its own spelling, which Go's ``ParseFloat`` reads back as the
+    same number, and written back that way, so a kseal round trip keeps the file's text.
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> FloatText:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+    def __getnewargs__(self) -> tuple[str]:  # type: ignore[override]
+        return (self.text,)
+
+
 Scalar: TypeAlias = str | bytes | int | float | bool | Timestamp | Comment | None
 Value: TypeAlias = Union["Branch", "list[Value]", Scalar]
 Key: TypeAlias = str | Comment
@@ -81,6 +101,7 @@ class Leaf:
     value: Scalar
     comments: tuple[str, ...]
     replace: Callable[[Scalar], None]
+    in_seq: bool = False  # a sequence element (where sops may write a comment as an ENC value)
 
 
 def leaves(doc: Branch) -> Iterator[Leaf]:
@@ -120,7 +141,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: tuple[str, ...]) 
         elif isinstance(value, list):
             yield from _walk_list(cast("list[Value]", value), path, here)
         else:
-            yield Leaf(path, value, here, _list_setter(seq, index))
+            yield Leaf(path, value, here, _list_setter(seq, index), in_seq=True)
 
 
 def _branch_value_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:

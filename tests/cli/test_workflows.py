@@ -115,7 +115,7 @@ def test_edit_invalid_then_fixed(kseal: Run, tmp_path: Path, identity: tuple[Pat
     editor = _script(
         tmp_path,
         "ed.sh",
-        f'if [ -e {count} ]; then sed -i "s/^bad: \\[$/fixed: yes/" "$1"; '
+        f'if [ -e {count} ]; then sed -i "s/^bad: \\[$/fixed: done/" "$1"; '
         f'else touch {count}; echo "bad: [" >> "$1"; fi\n',
     )
     runtime = tmp_path / "run"
@@ -128,7 +128,7 @@ def test_edit_invalid_then_fixed(kseal: Run, tmp_path: Path, identity: tuple[Pat
     )
     assert out.returncode == 0, out.stderr
     assert b"invalid YAML" in out.stderr and SENTINEL.encode() not in out.stderr
-    assert "fixed: yes" in _decrypt(kseal, enc, key)
+    assert "fixed: done" in _decrypt(kseal, enc, key)
     assert list(runtime.iterdir()) == []
 
 

@@ -19,12 +19,12 @@ from tests.interop.conftest import SOPS, Peer
 CASES = {
     "bare-dash": "items:\n  -\n    # note\n    key: v\n",
     "inside-item": "items:\n  - a: 1\n    # after a\n    b: 2\n",
-    "nested-list": "items:\n  - - x\n    # in nested\n    - y\n",
+    "nested-list": "items:\n  - - x\n    # in nested\n    - w\n",
     "list-foot": "items:\n  - x\n  # foot\nz: 1\n",
-    "nested-foot": "items:\n  - - x\n    # c\n    - y\n  # foot\nz: 1\n",
+    "nested-foot": "items:\n  - - x\n    # c\n    - w\n  # foot\nz: 1\n",
     "last-list-foot": "a:\n  - x\n  # foot\n",
     "top-foot": "a:\n  - x\n# top foot\nb: 1\n",
-    "map-in-list": "a:\n  - k: x\n    # in map\n  - y\n",
+    "map-in-list": "a:\n  - k: x\n    # in map\n  - w\n",
     "deeper-then-top": "a:\n  b:\n    c: 1\n    # four\n# zero\nd: 1\n",
     "list-then-key": "a:\n  b:\n    - c\n  # two\n  e: 1\n",
 }

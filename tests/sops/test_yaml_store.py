@@ -6,14 +6,24 @@ import math
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kseal.errors import InputError, NoDocumentError
 from kseal.sops.document import decrypt_docs, encrypt_docs
 from kseal.sops.rules import Rules
-from kseal.sops.stores.yaml_scalar import format_scalar, resolve_plain
+from kseal.sops.stores.yaml_scalar import (
+    folded,
+    folded_ok,
+    format_scalar,
+    literal,
+    literal_ok,
+    resolve_plain,
+)
 from kseal.sops.stores.yaml_store import YamlStore
 from kseal.sops.tree import Branch, Comment, Timestamp, leaves, to_plain
 from kseal.yamlio import safe_load_all
+from tests import yaml11
 
 KEY = bytes(range(32))
 
@@ -51,7 +61,8 @@ KEY = bytes(range(32))
 )
 def test_yaml_v3_resolution(text: str, value: object) -> None:
     got = resolve_plain(text)
-    assert type(got) is type(value)
+    expected_type = type(value)
+    assert type(got) is expected_type or (expected_type is float and isinstance(got, float))
     assert got == value
 
 
@@ -89,6 +100,38 @@ def test_special_floats_resolve() -> None:
 def test_strings_read_back_as_strings(value: str) -> None:
     text = f"k: {format_scalar(value)}\n"
     assert safe_load_all(text) == [{"k": value}]
+
+
+# Strings yaml.v3 reads as strings but a YAML 1.1 reader (kubectl, PyYAML) reads as another type.
+YAML11_TYPED = [
+    *("on", "On", "ON", "off", "Off", "OFF", "yes", "Yes", "YES", "no", "No", "NO"),
+    *("y", "Y", "n", "N", "=", "<<", "1:20", "-1:20", "190:20:30.15", "0_", "+_", "0b_"),
+    *("0o_", "0x_", "1__0", "2001-12-14 21:59:43.10 -5", "2001-12-14  21:59:43.10   Z"),
+]
+# Strings that stay plain: no reader takes them for anything else.
+YAML11_PLAIN = ["_", "1.2.3", "yess", "onion", "1:2:3:x", "2001-12-14x", "0x", "12:30x"]
+
+
+@pytest.mark.parametrize("value", YAML11_TYPED)
+def test_yaml11_typed_strings_are_quoted(value: str) -> None:
+    out = format_scalar(value)
+    assert out.startswith('"')
+    for version in ((1, 1), (1, 2)):
+        assert yaml11.load(f"k: {out}\n{out}: v\n", version) == {"k": value, value: "v"}
+    assert safe_load_all(f"k: {out}\n") == [{"k": value}]
+
+
+@pytest.mark.parametrize("value", YAML11_PLAIN)
+def test_strings_no_reader_retypes_stay_plain(value: str) -> None:
+    assert format_scalar(value) == value
+    assert yaml11.load(f"k: {value}\n") == {"k": value}
+
+
+def test_full_emit_quotes_yaml11_keys_and_values() -> None:
+    store = YamlStore()
+    out = store.emit([Branch([("y", "on"), ("n", [Branch([("NO", "1:20")])])])], None).decode()
+    assert out == '"y": "on"\n"n":\n    - "NO": "1:20"\n'
+    assert yaml11.load(out) == {"y": "on", "n": [{"NO": "1:20"}]}
 
 
 def _load(text: str) -> tuple[YamlStore, object]:
@@ -204,3 +247,163 @@ def test_errors_do_not_echo_values() -> None:
     with pytest.raises(InputError) as info:
         YamlStore().load(b"secret-value-123: [unclosed\n")
     assert "secret-value-123" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # an error at the end of the input is on the last line, not on the line after it
+        (
+            'a: 1\nb: "x\n',
+            "at line 2, column 6 (while scanning a quoted scalar at line 2, column 4)",
+        ),
+        ("a: 1\nb: [x", "at line 2, column 6 (while parsing a flow sequence at line 2, column 4)"),
+        (
+            "a: 1\nb: [x\n",
+            "at line 2, column 6 (while parsing a flow sequence at line 2, column 4)",
+        ),
+        # found on a later line: the open collection says where the problem started
+        ("a: 1\nb: [x\nc: 3\n", "at line 3, column 2 (while parsing a flow sequence at line 2,"),
+        ("a: 1\n  b: 2\nc: 3\n", "at line 2, column 4"),
+        ("é: 1\nb: x: y\n", "at line 2, column 5"),
+    ],
+)
+def test_invalid_yaml_reports_the_right_line(text: str, where: str) -> None:
+    with pytest.raises(InputError) as info:
+        YamlStore().load(text.encode())
+    assert where in info.value.message
+    with pytest.raises(InputError) as again:
+        safe_load_all(text)
+    assert where in again.value.message
+
+
+@pytest.mark.parametrize(
+    "value", ['"!!!"', "aGVsbG8", "aGVsbG8==", "a", "aGV sbG8=", '"aGVsbG8=\\taGVs"']
+)
+def test_invalid_binary_is_an_error(value: str) -> None:
+    with pytest.raises(InputError, match="!!binary value holds invalid base64"):
+        YamlStore().load(f"k: !!binary {value}\n".encode())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("aGVsbG8=", b"hello"), ('""', b""), ("|\n  aGVs\n  bG8=", b"hello")],
+)
+def test_valid_binary_is_read(value: str, expected: bytes) -> None:
+    loaded = YamlStore().load(f"k: !!binary {value}\n".encode())
+    assert to_plain(loaded.docs[0]) == {"k": expected}
+
+
+# ---- styles kept on decrypt and on a kseal round trip (encrypt, then decrypt, in place) ----------
+
+STYLED = """\
+top: |
+  l1
+  l2
+nest:
+  keep: |+
+    k1
+
+  strip: |-
+    s1
+    s2
+  fold: >
+    one folded line
+  fold-strip: >-
+    f1
+
+    f2
+  clip: |
+    c1
+  f: 1e10
+  g: 1.50
+  h: .5
+  j: -2.5E-3
+list:
+  - |
+    item
+  - x
+last: end"""
+
+
+def _round_trip(text: str) -> str:
+    store = YamlStore()
+    loaded = store.load(text.encode())
+    ivs = iter(bytes([i]) * 32 for i in range(1, 200))
+    mac = encrypt_docs(loaded.docs, KEY, Rules(), lambda: next(ivs))
+    encrypted = store.emit(loaded.docs, {"version": "3.11.0"}, source=loaded.source)
+    assert b"l1" not in encrypted and b"1e10" not in encrypted
+    again = store.load(encrypted)
+    assert decrypt_docs(again.docs, KEY, Rules()) == mac
+    return store.emit(again.docs, None, source=again.source).decode()
+
+
+def test_round_trip_keeps_block_styles_floats_and_the_missing_final_newline() -> None:
+    assert _round_trip(STYLED) == STYLED
+    assert _round_trip(STYLED + "\n") == STYLED + "\n"
+
+
+def test_float_spelling_is_encrypted_but_hashed_in_go_form() -> None:
+    from kseal.sops.codec import sealed_bytes, to_bytes
+
+    value = resolve_plain("1e10")
+    assert value == 1e10 and format_scalar(value) == "1e10"
+    assert to_bytes(value) == (b"10000000000", "float")  # what the MAC hashes, as sops
+    assert sealed_bytes(value) == (b"1e10", "float")  # what is encrypted: Go parses it back
+    assert format_scalar(resolve_plain("1_000.5")) == "1000.5"  # Go's ParseFloat: no "_"
+    assert resolve_plain("1e400") == "1e400"  # out of range for Go: a string, as in yaml.v3
+
+
+@pytest.mark.parametrize(
+    ("encrypted", "decrypted"),
+    [
+        # a 4-space file: block content one step (4) past its key, 2 past a sequence's dash
+        ("a:\n    b: X\n", "a:\n    b: |\n        l1\n        l2\n"),
+        ("a: X\nb:\n    c: 1\n", "a: |\n    l1\n    l2\nb:\n    c: 1\n"),
+        ("a:\n    - X\n", "a:\n    - |\n      l1\n      l2\n"),
+        ("a:\n    - k: X\n      j: 1\n", "a:\n    - k: |\n        l1\n        l2\n      j: 1\n"),
+        # a 2-space file
+        ("a:\n  b: X\n", "a:\n  b: |\n    l1\n    l2\n"),
+        ("a:\n  - k: X\n", "a:\n  - k: |\n      l1\n      l2\n"),
+        # a flat file: the step of the sops metadata
+        ("a: X\nsops:\n    version: 3.11.0\n", "a: |\n    l1\n    l2\n"),
+    ],
+)
+def test_decrypted_blocks_follow_the_files_indentation(encrypted: str, decrypted: str) -> None:
+    store = YamlStore()
+    loaded = store.load(encrypted.encode())
+    for leaf in leaves(loaded.docs[0]):
+        if leaf.value == "X":
+            leaf.replace("l1\nl2\n")
+    assert store.emit(loaded.docs, None, source=loaded.source).decode() == decrypted
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "expected"),
+    [
+        # |+ takes the empty lines that follow it: they count toward its trailing line breaks
+        ("a: X\n\nb: 1\n", "k\n\n", "a: |+\n    k\n\nb: 1\n"),
+        ("a: X\nb: 1\n", "k\n\n", "a: |+\n    k\n\nb: 1\n"),
+        ("a: X\n\n\nb: 1\n", "k\n\n", 'a: "k\\n\\n"\n\n\nb: 1\n'),  # too many: quoted
+        ("a: X", "k\n", "a: |\n    k\n"),  # at the end of the input it needs its line break
+        ("a: X  # note\n", "k\n", 'a: "k\\n"  # note\n'),
+    ],
+)
+def test_keep_chomping_and_the_text_that_follows(source: str, value: str, expected: str) -> None:
+    store = YamlStore()
+    loaded = store.load(source.encode())
+    for leaf in leaves(loaded.docs[0]):
+        if leaf.value == "X":
+            leaf.replace(value)
+    out = store.emit(loaded.docs, None, source=loaded.source).decode()
+    assert out == expected
+    assert safe_load_all(out)[0]["a"] == value
+
+
+@given(st.text(alphabet="ab \n", max_size=12))
+def test_block_writers_read_back(value: str) -> None:
+    for ok, write in ((literal_ok, literal), (folded_ok, folded)):
+        if ok(value):
+            for after in ("\nz: 1\n", "\n"):
+                text = "k: " + write(value, "  ") + after
+                assert safe_load_all(text)[0]["k"] == value, text

@@ -17,7 +17,7 @@ import re
 from json.encoder import encode_basestring
 from typing import Any, cast
 
-from kseal.errors import EmitError, InputError
+from kseal.errors import EmitError, InputError, text_position
 from kseal.sops import gofmt
 from kseal.sops.stores import Loaded
 from kseal.sops.tree import Branch, Comment, Timestamp, Value
@@ -166,9 +166,7 @@ def loads(data: bytes) -> Any:
             parse_constant=_reject,
         )
     except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+        raise InputError(f"invalid JSON: {exc.msg}{text_position(text, exc.pos)}") from None
     except RecursionError:
         raise InputError("invalid JSON: objects and arrays are nested too deeply") from None
     return _replace_surrogates(value) if fix else value

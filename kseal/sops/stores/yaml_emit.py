@@ -10,42 +10,112 @@ level (sops's default 4), sequences indented under their key, comments as ``#`` 
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
-from kseal.sops.stores.yaml_parse import DocInfo, Span
+from kseal.errors import KsealError
+from kseal.sops.stores.yaml_parse import DocInfo, Parsed, Span, parse
 from kseal.sops.stores.yaml_scalar import (
+    chomping,
     double_quoted,
+    folded,
+    folded_ok,
     format_scalar,
     literal,
     literal_ok,
     plain_ok,
 )
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves, shape
+from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves, shape, to_plain
 
 
 def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _value_text(span: Span, value: Scalar, text: str) -> str:
+_BLOCK_HEADER = re.compile(r"(?:[&!]\S*[ \t]+)*([|>])[1-9]?([+]?)")
+_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
+
+
+def _source_block(span: Span, text: str) -> tuple[str, int]:
+    """For a block scalar in the source: its style (``|`` or ``>``) and its content's column
+    (-1 when it has no content line)."""
+    seg = text[span.start : span.end]
+    m = _BLOCK_HEADER.match(seg)
+    style = m.group(1) if m else "|"
+    for line in seg.split("\n")[1:]:
+        if line.strip():
+            return style, len(line) - len(line.lstrip(" "))
+    return style, -1
+
+
+def _kept_tail(span: Span, text: str) -> str:
+    """What stays of a source block scalar's end when its value is rewritten: the line break
+    after its last line and the empty lines after it, unless those belong to its value (``|+``)."""
+    seg = text[span.start : span.end]
+    tail = seg[len(seg.rstrip()) :]
+    if "\n" not in tail:
+        return ""
+    m = _BLOCK_HEADER.match(seg)
+    return "\n" if m and m.group(2) else tail[tail.find("\n") :]
+
+
+def _new_block_col(span: Span, step: int) -> int:
+    """Where yaml.v3 puts a block scalar's content: a sequence item's 2 past the dash; a mapping
+    value's one step past its mapping's indentation (the dash, for a mapping in a sequence item),
+    always deeper than the key."""
+    if span.item:
+        return span.parent_col + 2
+    col = (span.seq_col if span.seq_col >= 0 else span.parent_col) + step
+    return col if col > span.parent_col else span.parent_col + step
+
+
+def _block_text(span: Span, value: str, text: str, step: int) -> str | None:
+    """``value`` as a block scalar for ``span``, or None when it is better written on one line.
+
+    A source block keeps its style and indentation: a ``>`` block stays folded (a one-line
+    value, such as the ``ENC[...]`` that replaces it, too, so that decrypting gives ``>`` back).
+    Otherwise a value of several lines becomes a ``|`` block with the file's indentation step.
+    """
+    style, col = _source_block(span, text) if span.block else ("", -1)
+    if col <= span.parent_col:
+        col = _new_block_col(span, step)
+    if span.block:
+        following = _kept_tail(span, text) + text[span.end :]
+    else:
+        following = text[span.end :]
+        if following[: following.find("\n") if "\n" in following else len(following)].strip():
+            return None  # something (a comment) follows on the line: stay on one line
+    write = folded if style == ">" and folded_ok(value) else literal if literal_ok(value) else None
+    if write is None:
+        return None
+    chomp = chomping(value)
+    if chomp == "+":
+        # Keep chomping also takes the empty lines that follow the block: they must be some of
+        # the value's extra line breaks, and the block then writes only the rest.
+        blank = _BLANK_LINES.match(following, 1)[0]  # type: ignore[index]
+        absorbed = blank.count("\n")
+        if (
+            absorbed > len(value) - len(value.rstrip("\n")) - 1
+            or max(map(len, blank.split("\n"))) > col
+        ):
+            return None
+        value = value[: len(value) - absorbed]
+    out = write(value, " " * col, chomp)
+    if not following and value.endswith("\n"):
+        out += "\n"  # the block's last line break is part of the value
+    return out
+
+
+def _value_text(span: Span, value: Scalar, text: str, step: int) -> str:
     if isinstance(value, Comment):
         return value.text
-    if isinstance(value, str) and not span.flow and literal_ok(value):
-        eol = text.find("\n", span.end)
-        rest = text[span.end : eol if eol >= 0 else len(text)]
-        if not rest.strip() or span.block:
-            out = literal(value, " " * (span.parent_col + 2))
-        else:
-            out = double_quoted(value)
-    else:
+    out = _block_text(span, value, text, step) if isinstance(value, str) and not span.flow else None
+    if out is None:
         out = format_scalar(value, flow=span.flow)
     if span.anchor:
         out = f"&{span.anchor} {out}"
     if span.block:
-        seg = text[span.start : span.end]
-        tail = seg[len(seg.rstrip()) :]
-        nl = tail.find("\n")
-        out += tail[nl:] if nl >= 0 else ""
+        out += _kept_tail(span, text)
     return out
 
 
@@ -65,16 +135,19 @@ def emit_in_place(
     edits: list[tuple[int, int, str]] = []
     meta_text = emit_metadata(metadata) if metadata is not None else ""
     for doc, info in zip(docs, infos, strict=True):
+        step = info.indent or info.meta_indent or 4
         for leaf, span in zip(leaves(doc), info.spans, strict=True):
             if not _same(leaf.value, span.value):
-                edits.append((span.start, span.end, _value_text(span, leaf.value, text)))
+                edits.append((span.start, span.end, _value_text(span, leaf.value, text, step)))
+        # A document left with no keys is written as yaml.v3 writes an empty mapping: ``{}``.
+        body = meta_text or ("" if _has_keys(doc) else "{}\n")
         if info.meta_region is not None:
             start, stop = info.meta_region
-            edits.append((start, stop, meta_text))
-        elif meta_text:
+            edits.append((start, stop, body))
+        elif body:
             at = info.end
             prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
-            edits.append((at, at, prefix + meta_text))
+            edits.append((at, at, prefix + body))
     edits.sort(key=lambda e: (e[0], e[1]))
     out: list[str] = []
     pos = 0
@@ -83,7 +156,24 @@ def emit_in_place(
         out.append(new)
         pos = end
     out.append(text[pos:])
-    return "".join(out)
+    return _final_line_break(text, "".join(out))
+
+
+def _final_line_break(text: str, out: str) -> str:
+    """``out`` without the final line break an edit added when ``text`` had none (appended or
+    removed metadata, a new block), unless a block scalar's value needs it."""
+    if not text or text.endswith("\n") or not out.endswith("\n"):
+        return out
+    trimmed = out[:-1]
+    try:
+        same = _content(parse(trimmed)) == _content(parse(out))
+    except KsealError:
+        same = False
+    return trimmed if same else out
+
+
+def _content(parsed: Parsed) -> object:
+    return [to_plain(doc) for doc in parsed.docs], parsed.metadata
 
 
 # ---- full emit --------------------------------------------------------------------------------
@@ -105,14 +195,18 @@ def _to_branch(value: Any) -> Any:
     return value
 
 
+def _has_keys(branch: Branch) -> bool:
+    return any(isinstance(k, str) for k, _ in branch)
+
+
 def emit_docs(docs: list[Branch], metadata: dict[str, Any] | None, indent: int = 4) -> str:
     parts = []
     for doc in docs:
         lines: list[str] = []
         _emit_map(doc, 0, indent, lines)
+        if metadata is None and not _has_keys(doc):
+            lines.append("{}")  # sops writes an empty document as an empty flow mapping
         body = "\n".join(lines) + "\n" if lines else ""
-        if not lines and metadata is None:
-            body = "{}\n"
         parts.append(body + emit_metadata(metadata, indent))
     return "---\n".join(parts)
 
@@ -196,9 +290,13 @@ def emit_value(value: Value, indent: int = 4) -> str:
     if isinstance(value, Branch):
         lines: list[str] = []
         _emit_map(value, 0, indent, lines)
+        if not _has_keys(value):
+            lines.append("{}")
         return "\n".join(lines) + "\n"
     if isinstance(value, list):
         lines = []
         _emit_seq(cast("list[Value]", value), 0, indent, lines, False)
+        if all(isinstance(v, Comment) for v in value):
+            lines.append("[]")
         return "\n".join(lines) + "\n"
     return format_scalar(value) + "\n"

@@ -28,6 +28,8 @@ class Span:
     parent_col: int = 0
     block: bool = False
     anchor: str | None = None
+    seq_col: int = -1  # the dash's column when the value's mapping is a block sequence item
+    item: bool = False  # the value is a sequence item (else a mapping value)
 
 
 @dataclass
@@ -37,6 +39,10 @@ class DocInfo:
     end: int = 0  # where metadata is appended (end of the root mapping's content)
     meta_region: tuple[int, int] | None = None
     shape: tuple[object, ...] = ()  # the document's structure as parsed (tree.shape)
+    # The file's indentation step: how much deeper a nested block mapping's keys sit than its
+    # key, from the data (``indent``) or else from the sops metadata (``meta_indent``); 0: unknown.
+    indent: int = 0
+    meta_indent: int = 0
 
 
 @dataclass
@@ -191,6 +197,8 @@ class _Builder:
         plain = ev.style in (None, "") and ev.implicit[0]
         value = resolve(ev.value, ev.tag, bool(plain))
         frame = self.stack[-1] if self.stack else None
+        if frame is None and value is None:
+            return  # an empty or null document: yaml.v3 (so sops) reads it as an empty mapping
         if ev.anchor:
             self.anchors[ev.anchor] = value
         if frame is not None and frame.is_map and frame.key is None:
@@ -212,6 +220,7 @@ class _Builder:
         parent_col = (
             frame.key_col if frame is not None and frame.is_map else (frame.col if frame else 0)
         )
+        outer = self.stack[-2] if len(self.stack) > 1 else None
         span = Span(
             start,
             end,
@@ -220,6 +229,8 @@ class _Builder:
             parent_col=parent_col,
             block=ev.style in ("|", ">"),
             anchor=ev.anchor,
+            seq_col=outer.col if frame and frame.is_map and outer and not outer.is_map else -1,
+            item=bool(frame and not frame.is_map),
         )
         slot = _Slot(len(self.spans))
         self.spans.append(span)
@@ -231,6 +242,12 @@ class _Builder:
         flow = bool(ev.flow_style)
         if not self.stack and (flow or ev.start_mark.column != 0):
             self.info.in_place = False
+        if is_map and not flow and parent is not None and parent.is_map and not parent.flow:
+            step = ev.start_mark.column - parent.key_col
+            if step > 0 and meta and not self.info.meta_indent:
+                self.info.meta_indent = step
+            elif step > 0 and not meta and not self.info.indent:
+                self.info.indent = step
         self.stack.append(
             _Frame(is_map, Branch() if is_map else [], ev.start_mark.column, flow, meta, ev.anchor)
         )

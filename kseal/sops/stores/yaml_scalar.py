@@ -3,17 +3,22 @@
 Reading: yaml.v3's resolver is YAML 1.2-like: only ``true``/``false`` (three spellings each) are
 booleans, so ``yes``/``no``/``on``/``off`` stay strings; unquoted timestamps are times; integers
 accept ``0x``/``0o``/``0b``, legacy ``0123`` octal and ``_`` separators. Writing: a string is
-written plain only when reading it back gives the same string; otherwise it is quoted.
+written plain only when reading it back gives the same string, with yaml.v3 and with every YAML
+1.1 reader (kubectl's go-yaml v2, PyYAML, ruamel 1.1): ``on``, ``no``, ``1:20``, ``0_``, ``=``,
+``<<`` or ``2001-12-14 21:59:43.10 -5`` are quoted, as yaml.v3 itself quotes ``yes``/``no``.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import math
 import re
 
+from kseal.errors import InputError
 from kseal.sops import gofmt
-from kseal.sops.tree import Comment, Scalar, Timestamp
+from kseal.sops.codec import float_spelling
+from kseal.sops.tree import Comment, FloatText, Scalar, Timestamp
 
 _MAP: dict[str, Scalar] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),
@@ -64,9 +69,10 @@ def resolve_plain(s: str) -> Scalar:
     hint = s[0]
     if hint == ".":
         try:
-            return gofmt.parse_float(s)
+            number = gofmt.parse_float(s)
         except ValueError:
             return s
+        return FloatText(s) if float_spelling(s) else number
     if hint in "+-0123456789":
         ts = gofmt.yaml_timestamp(s)
         if ts is not None:
@@ -77,7 +83,10 @@ def resolve_plain(s: str) -> Scalar:
             if as_int is not None:
                 return as_int
             if _YAML_FLOAT.match(plain):
-                return float(plain)
+                number = float(plain)
+                if math.isinf(number):
+                    return s  # out of range for Go's ParseFloat: yaml.v3 keeps the string
+                return FloatText(s) if float_spelling(s) else number
             for prefix, base in (("0b", 2), ("-0b", 2), ("0o", 8), ("-0o", 8)):
                 if plain.startswith(prefix):
                     digits = plain[len(prefix) :]
@@ -87,13 +96,21 @@ def resolve_plain(s: str) -> Scalar:
     return s
 
 
+def _binary(value: str) -> bytes:
+    """A ``!!binary`` scalar's bytes: strict base64 where line breaks are ignored (Go's decoder)."""
+    try:
+        return base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("invalid YAML: a !!binary value holds invalid base64 data") from None
+
+
 def resolve(value: str, tag: str | None, plain: bool) -> Scalar:
     """The value of a scalar event: quoted scalars are strings; standard tags are honoured."""
     kind = _TAGS.get(tag or "")
     if kind == "str" or (tag == "!" and not plain):
         return value
     if kind == "binary":
-        return base64.b64decode("".join(value.split()))
+        return _binary(value)
     if not plain and kind is None:
         return value
     resolved = resolve_plain(value)
@@ -160,6 +177,46 @@ def double_quoted(s: str) -> str:
     return "".join(out)
 
 
+# What a YAML 1.1 reader (or a YAML 1.2 reader with the wider ruamel/PyYAML regexes) resolves to a
+# type other than str. Strings yaml.v3 already resolves to another type are caught by
+# resolve_plain; these catch the rest.
+_YAML11_WORDS = frozenset(
+    (
+        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO"),
+        *("true", "True", "TRUE", "false", "False", "FALSE"),
+        *("on", "On", "ON", "off", "Off", "OFF"),
+        *("", "~", "null", "Null", "NULL", "=", "<<"),
+    )
+)
+_YAML11_NUMBER = re.compile(
+    r"""[-+]?(?:
+        0b[01_]+ | 0o?[0-7_]+ | 0x[0-9a-fA-F_]+          # binary, octal (1.1 and 1.2), hex
+      | [0-9][0-9_]* | (?<=[-+])[0-9_]+                  # decimal, with separators
+      | [0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?      # base 60 (1:20, 190:20:30.15)
+      | [0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?        # 1.  1.5  1.5e3
+      | [0-9][0-9_]*[eE][-+]?[0-9]+                      # 1e3
+      | \.[0-9_]+(?:[eE][-+]?[0-9]+)?                    # .5
+      | \.(?:inf|Inf|INF|nan|NaN|NAN)
+    )\Z""",
+    re.X,
+)
+_YAML11_TIMESTAMP = re.compile(
+    r"""[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}
+        (?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
+           (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?\Z""",
+    re.X,
+)
+
+
+def yaml11_typed(s: str) -> bool:
+    """True when a YAML 1.1 reader would take the plain scalar ``s`` for something not a string."""
+    return (
+        s in _YAML11_WORDS
+        or _YAML11_NUMBER.match(s) is not None
+        or _YAML11_TIMESTAMP.match(s) is not None
+    )
+
+
 def plain_ok(s: str, *, flow: bool = False) -> bool:
     """True when ``s`` can be written unquoted and reads back as the same string."""
     if not flow and s.startswith("ENC[") and _SAFE_TOKEN.match(s):
@@ -170,27 +227,70 @@ def plain_ok(s: str, *, flow: bool = False) -> bool:
         return False
     if flow and any(c in _FLOW_UNSAFE for c in s):
         return False
-    if _NON_PRINTABLE.search(s):
+    if _NON_PRINTABLE.search(s) or yaml11_typed(s):
         return False
     resolved = resolve_plain(s)
     return isinstance(resolved, str) and resolved == s
 
 
 def literal_ok(s: str) -> bool:
-    """True when ``s`` is best written as a ``|`` block: several lines, nothing that needs escapes."""
-    if "\n" not in s or s.startswith(("\n", " ")) or s.endswith("\n\n") or "\r" in s:
+    """True when ``s`` is best written as a ``|`` block: several lines, nothing that needs escapes.
+
+    Trailing line breaks are fine (``|+`` keeps them); leading ones, a leading space, trailing
+    spaces on a line and characters that need escapes are not (yaml.v3 quotes those too).
+    """
+    if "\n" not in s or s.startswith(("\n", " ", "\t")) or "\r" in s:
         return False
-    lines = s.rstrip("\n").split("\n")
-    return not _NON_PRINTABLE.search(s.replace("\n", "")) and not any(
-        line != line.rstrip(" \t") for line in lines
+    body = s.rstrip("\n")
+    if not body:
+        return False
+    return not _NON_PRINTABLE.search(body.replace("\n", "")) and not any(
+        line != line.rstrip(" \t") for line in body.split("\n")
     )
 
 
-def literal(s: str, indent: str) -> str:
-    """A ``|``/``|-`` block whose content lines start with ``indent`` (no trailing newline)."""
-    head = "|" if s.endswith("\n") else "|-"
+def folded_ok(s: str) -> bool:
+    """True when ``s`` reads back unchanged from a ``>`` block written by :func:`folded`."""
+    if s.startswith(("\n", " ", "\t")) or "\r" in s or not s.rstrip("\n"):
+        return False
+    body = s.rstrip("\n")
+    return not _NON_PRINTABLE.search(body.replace("\n", "")) and not any(
+        line != line.strip(" \t") for line in body.split("\n")
+    )
+
+
+def chomping(s: str) -> str:
+    """The block chomping indicator that gives back the trailing line breaks of ``s``."""
+    if not s.endswith("\n"):
+        return "-"
+    return "+" if s.endswith("\n\n") else ""
+
+
+def literal(s: str, indent: str, chomp: str | None = None) -> str:
+    """A ``|`` block (``|-``, ``|+`` by the trailing line breaks) whose content lines start with
+    ``indent``, without the line break that ends its last line: the text that follows supplies
+    it. With ``|+`` the extra trailing line breaks are written as empty lines; ``chomp`` forces
+    the indicator (``+`` when empty lines that follow the block supply some of them)."""
     body = s[:-1] if s.endswith("\n") else s
-    return head + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+    return (
+        "|"
+        + (chomping(s) if chomp is None else chomp)
+        + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+    )
+
+
+def folded(s: str, indent: str, chomp: str | None = None) -> str:
+    """A ``>`` block for ``s`` (see :func:`folded_ok`): each line break of the value becomes an
+    empty line, so that folding gives it back; otherwise like :func:`literal`."""
+    body = s.rstrip("\n")
+    out = [">" + (chomping(s) if chomp is None else chomp)]
+    for n, line in enumerate(body.split("\n")):
+        if n:
+            out.append("")  # a single break before a text line would fold into a space
+        if line:
+            out.append(indent + line)
+    out.extend("" for _ in range(len(s) - len(body) - 1))
+    return "\n".join(out)
 
 
 def format_scalar(value: Scalar, *, flow: bool = False) -> str:
@@ -201,6 +301,8 @@ def format_scalar(value: Scalar, *, flow: bool = False) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, FloatText) and isinstance(resolve_plain(value.text), float):
+        return value.text
     if isinstance(value, float):
         if math.isnan(value):
             return ".nan"
