@@ -8,6 +8,7 @@ write for this (RE2 rejects backreferences and lookaround; Python accepts them).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from kseal.errors import ConflictError
@@ -83,7 +84,7 @@ class Selector:
         return self._ucomment is not None or self._ecomment is not None
 
     def should_encrypt(
-        self, path: tuple[str, ...], comments: tuple[str, ...], is_comment: bool
+        self, path: tuple[str, ...], comments: Sequence[str], is_comment: bool
     ) -> bool:
         if not self.uses_comments:
             cached = self._cache.get(path)

@@ -15,7 +15,7 @@ from typing import Any
 
 from kseal.errors import InputError
 from kseal.sops.stores.yaml_scalar import resolve
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
+from kseal.sops.tree import Branch, Comment, Scalar, Timestamp, Value, leaves
 from kseal.yamlio import events as yaml_events
 
 
@@ -188,7 +188,7 @@ class _Builder:
     def scalar(self, ev: Any) -> None:
         start, end = ev.start_mark.index, ev.end_mark.index
         plain = ev.style in (None, "") and ev.implicit[0]
-        value = resolve(ev.value, ev.tag, bool(plain))
+        value = _resolve(ev, bool(plain))
         frame = self.stack[-1] if self.stack else None
         if ev.anchor:
             self.anchors[ev.anchor] = value
@@ -284,8 +284,9 @@ class _Builder:
                     # Comments indented with the new collection's items (and on later lines than
                     # the key) are its head comments; the rest stay in the parent.
                     key_line = self._line_at(self.stack[-1].key_start)
-                    inner = [c for c in found if c[0] >= ev.start_mark.column and c[1] > key_line]
-                    found = [c for c in found if c not in inner]
+                    col = ev.start_mark.column
+                    inner = [c for c in found if c[0] >= col and c[1] > key_line]
+                    found = [c for c in found if not (c[0] >= col and c[1] > key_line)]
                     self.pending_inner = inner
                 if found or self.carry:
                     # on a closing event, comments carried from an inner collection are offered
@@ -310,6 +311,26 @@ class _Builder:
                 tail = self._comments_in_gap(self.prev, len(self.text))
                 for _col, _line, slot in tail:
                     self.docs[-1].append((slot, None))
+
+
+_TYPED = {"int": int, "float": float, "bool": bool, "null": type(None), "timestamp": Timestamp}
+
+
+def _resolve(ev: Any, plain: bool) -> Scalar:
+    """The scalar's value; a value its explicit tag does not fit is an input error, as in sops
+    ("cannot decode !!str as a !!int"). Messages never quote the value."""
+    line = ev.start_mark.line + 1
+    try:
+        value = resolve(ev.value, ev.tag, plain)
+    except ValueError as exc:  # !!binary that is not base64, integers past Python's digit limit
+        what = "an integer with too many digits" if "digits" in str(exc) else "a malformed value"
+        raise InputError(f"invalid YAML: {what} at line {line}") from None
+    tag = ev.tag or ""
+    kind = _TYPED.get(tag.rpartition(":")[2]) if tag.startswith("tag:yaml.org,2002:") else None
+    if kind is not None and isinstance(value, str):
+        short = tag.rpartition(":")[2]
+        raise InputError(f"invalid YAML: the value at line {line} cannot be decoded as a !!{short}")
+    return value
 
 
 def _materialize(value: Any, spans: list[Span]) -> Value:
