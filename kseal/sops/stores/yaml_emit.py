@@ -1,8 +1,5 @@
-"""Writing YAML: in place over the original text when possible, else a full sops-style emit.
-
-In place: only the leaves whose value changed are rewritten; indentation, key order, quoting of
-untouched values, blank lines, comments and document markers stay exactly as they were. sops
-itself re-indents the whole file and moves comments; kseal does not.
+"""Writing YAML: a full sops-style emit, and the scalar text of in-place edits
+(:mod:`kseal.sops.stores.yaml_inplace` edits the original text when it can).
 
 Full emit (new trees, aliases, conversions from other formats): block style, ``indent`` spaces per
 level (sops's default 4), sequences indented under their key, comments as ``#`` lines.
@@ -12,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from kseal.sops.stores.yaml_parse import DocInfo, Span
+from kseal.sops.stores.yaml_parse import Span
 from kseal.sops.stores.yaml_scalar import (
     double_quoted,
     format_scalar,
@@ -20,11 +17,7 @@ from kseal.sops.stores.yaml_scalar import (
     literal_ok,
     plain_ok,
 )
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
-
-
-def _same(a: object, b: object) -> bool:
-    return type(a) is type(b) and a == b
+from kseal.sops.tree import Branch, Comment, Scalar, Value
 
 
 def _value_text(span: Span, value: Scalar, text: str) -> str:
@@ -47,52 +40,6 @@ def _value_text(span: Span, value: Scalar, text: str) -> str:
         nl = tail.find("\n")
         out += tail[nl:] if nl >= 0 else ""
     return out
-
-
-def fits(docs: list[Branch], infos: list[DocInfo]) -> bool:
-    """True when the new trees have exactly the shape the source had (leaf for leaf)."""
-    if len(docs) != len(infos):
-        return False
-    for doc, info in zip(docs, infos, strict=True):
-        if not info.in_place:
-            return False
-        n = 0
-        for leaf in leaves(doc):
-            if n >= len(info.spans):
-                return False
-            if isinstance(leaf.value, Comment) != isinstance(info.spans[n].value, Comment):
-                return False
-            n += 1
-        if n != len(info.spans):
-            return False
-    return True
-
-
-def emit_in_place(
-    text: str, docs: list[Branch], infos: list[DocInfo], metadata: dict[str, Any] | None
-) -> str:
-    edits: list[tuple[int, int, str]] = []
-    meta_text = emit_metadata(metadata) if metadata is not None else ""
-    for doc, info in zip(docs, infos, strict=True):
-        for leaf, span in zip(leaves(doc), info.spans, strict=True):
-            if not _same(leaf.value, span.value):
-                edits.append((span.start, span.end, _value_text(span, leaf.value, text)))
-        if info.meta_region is not None:
-            start, stop = info.meta_region
-            edits.append((start, stop, meta_text))
-        elif meta_text:
-            at = info.end
-            prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
-            edits.append((at, at, prefix + meta_text))
-    edits.sort(key=lambda e: (e[0], e[1]))
-    out: list[str] = []
-    pos = 0
-    for start, end, new in edits:
-        out.append(text[pos:start])
-        out.append(new)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
 
 
 # ---- full emit --------------------------------------------------------------------------------
