@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kseal.errors import InputError
+from kseal.sops.stores.yaml_feet import refile
 from kseal.sops.stores.yaml_values import Slot, materialize, plain_data, resolve_event
 from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
 from kseal.yamlio import events as yaml_events
@@ -30,10 +31,7 @@ class Span:
 
 
 @dataclass(slots=True)
-class Entry:
-    """One item of a block collection as it was parsed: its source range (key or dash to the end
-    of its value), its key (maps), and its leaf span or its collection value."""
-
+class Entry:  # an item as parsed: key or dash to end of value, key, leaf span or collection
     start: int
     end: int
     key: str | None = None
@@ -51,9 +49,7 @@ class NodeLayout:
 
 
 @dataclass
-class Layout:
-    """Where a document's collections sit, so items can be inserted and removed in place."""
-
+class Layout:  # where a document's collections sit, so items can be inserted and removed
     nodes: dict[int, NodeLayout] = field(default_factory=dict)  # by id() of the collection
     comments: list[int] = field(default_factory=list)  # where every comment starts (sorted)
     indent: int = 0  # the file's mapping indentation (0: not seen)
@@ -351,6 +347,10 @@ class _Builder:
                     inner = [c for c in found if c[0] >= col and c[1] > key_line]
                     found = [c for c in found if not (c[0] >= col and c[1] > key_line)]
                     self.pending_inner = inner
+                if found and closing and self.stack:  # comments before a dedent: yaml.v3's feet
+                    starts = [self._comment_entry(c[2]).start for c in found]
+                    frames = [(f.col, f.is_map, f.key_col) for f in self.stack]
+                    found = refile(self.text, self.prev, start, found, starts, frames)
                 if found or self.carry:
                     # on a closing event, comments carried from an inner collection are offered
                     # to the collection being closed (they stay carried if indented less)
