@@ -3,12 +3,14 @@ tests/interop/test_yaml_layout.py)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import pytest
 
+from kseal.errors import KsealError
 from kseal.sops.stores.yaml_store import YamlStore
-from kseal.sops.tree import Branch, Value, to_plain
+from kseal.sops.tree import Branch, Comment, Value, to_plain
 from kseal.sops.workflows import set_path, unset_path
 from kseal.yamlio import safe_load_all
 
@@ -94,6 +96,18 @@ CASES = [
         _unset(["l", 0, "a"]),
         "l:\n  - b: 2\nz: 0\n",
     ),
+    (
+        "unset-bare-dash-item",
+        "l:\n  - a\n  -\n    k: v\n  - b\n",
+        _unset(["l", 1]),
+        "l:\n  - a\n  - b\n",
+    ),
+    (
+        "append-map-item",
+        "l:\n  - a: 1\nz: 0\n",
+        _set(["l", 5], Branch([("m", Branch([("n", 1)]))])),
+        "l:\n  - a: 1\n  - m:\n      n: 1\nz: 0\n",
+    ),
     ("scalar-to-map", "a: 1\nz: 0\n", _set(["a"], Branch([("x", 1)])), "a:\n  x: 1\nz: 0\n"),
 ]
 
@@ -110,3 +124,77 @@ def test_in_place_inserts_and_removals(
 def test_other_documents_untouched() -> None:
     source = "a: 1\n---\n# two\nb:   2\n"
     assert _edit(source, _set(["c"], 3)) == "a: 1\nc: 3\n---\n# two\nb:   2\n"
+
+
+def _random_yaml(rnd: random.Random) -> str:
+    lines: list[str] = []
+
+    def block(col: int, depth: int, kind: str) -> None:
+        for i in range(rnd.randint(1, 3)):
+            if kind == "map":
+                key = f"k{len(lines)}"
+                if depth < 3 and rnd.random() < 0.5:
+                    lines.append(" " * col + key + ":")
+                    block(col + 2, depth + 1, rnd.choice(["map", "seq"]))
+                else:
+                    lines.append(" " * col + f"{key}: v{i}")
+            elif depth < 3 and rnd.random() < 0.3:
+                lines.append(" " * col + "-")
+                block(col + 2, depth + 1, "map")
+            else:
+                lines.append(" " * col + f"- s{i}")
+            for _ in range(rnd.randint(0, 2) if rnd.random() < 0.5 else 0):
+                lines.append(" " * rnd.choice(range(0, col + 5, 2)) + f"# c{len(lines)}")
+
+    block(0, 0, "map")
+    return "\n".join(lines) + "\n"
+
+
+def _paths(node: Value, here: list[str | int]) -> list[list[str | int]]:
+    out = [here] if here else []
+    if isinstance(node, Branch):
+        for k, v in node:
+            if isinstance(k, str):
+                out += _paths(v, [*here, k])
+    elif isinstance(node, list):
+        items = [v for v in node if not isinstance(v, Comment)]
+        for n, v in enumerate(items):
+            out += _paths(v, [*here, n])
+    return out
+
+
+def _has_empty(value: object) -> bool:
+    if isinstance(value, dict):
+        return not value or any(_has_empty(v) for v in value.values())
+    if isinstance(value, list):
+        return not value or any(_has_empty(v) for v in value)
+    return False
+
+
+NEW_VALUES: list[Value] = ["v", 5, Branch([("x", [1, 2])]), [Branch([("a", Branch([("b", 1)]))])]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_edits_keep_the_content(seed: int) -> None:
+    """Random files with comments at random indentation, random set/unset: whatever is edited
+    in place reads back as the tree."""
+    rnd = random.Random(seed)
+    store = YamlStore()
+    for _ in range(60):
+        loaded = store.load(_random_yaml(rnd).encode())
+        doc = loaded.docs[0]
+        path = rnd.choice(_paths(doc, []))
+        try:
+            if rnd.random() < 0.4:
+                unset_path(doc, path)
+            else:
+                tail: list[str | int] = ["new"] if isinstance(path[-1], str) else [99]
+                set_path(
+                    doc, path[:-1] + tail if rnd.random() < 0.5 else path, rnd.choice(NEW_VALUES)
+                )
+        except KsealError:
+            continue
+        if _has_empty(to_plain(doc)):
+            continue  # a collection left with only comments cannot be written as YAML
+        out = store.emit(loaded.docs, None, source=loaded.source).decode()
+        assert safe_load_all(out)[0] == to_plain(doc), out

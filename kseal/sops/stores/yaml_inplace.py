@@ -174,14 +174,10 @@ class _Planner:
     def _lines(self, entry: Entry, layout: NodeLayout) -> tuple[int, int] | None:
         """The whole lines ``entry`` occupies, when nothing else shares them."""
         text = self.text
-        first = text.rfind("\n", 0, entry.start) + 1
-        prefix = text[first : entry.start].strip()
-        if prefix and not (
-            prefix == "-" and not layout.flow and not isinstance(layout.node, Branch)
-        ):
+        start = self._start(entry, layout)
+        if start is None or layout.flow or entry.end <= entry.start:
             return None
-        if layout.flow or entry.end <= entry.start:
-            return None
+        first = text.rfind("\n", 0, start) + 1
         eol = _eol(text, entry.end - 1)
         if text[entry.end : eol].strip():
             return None  # a comment or another item follows on the last line
@@ -229,9 +225,10 @@ class _Planner:
             return False
         text = self.text
         if j < len(old):
-            at = text.rfind("\n", 0, old[j].start) + 1
-            if text[at : old[j].start].strip() not in ("", "-"):
+            start = self._start(old[j], layout)
+            if start is None:
                 return False
+            at = text.rfind("\n", 0, start) + 1
             prefix = ""
         else:
             last = old[-1]
@@ -250,19 +247,45 @@ class _Planner:
         """The column new siblings of ``entry`` start at (keys, or dashes)."""
         if entry.comment or isinstance(layout.node, Branch):
             return layout.col
-        first = self.text.rfind("\n", 0, entry.start) + 1
-        dash = self.text.find("-", first, entry.start)
-        return dash - first if dash >= 0 else None
+        start = self._start(entry, layout)
+        return None if start is None else start - (self.text.rfind("\n", 0, start) + 1)
+
+    def _start(self, entry: Entry, layout: NodeLayout) -> int | None:
+        """Where ``entry`` begins (its key, ``#`` or dash), when only indentation precedes it."""
+        text = self.text
+        start = entry.start
+        if not entry.comment and not isinstance(layout.node, Branch):
+            start -= 1  # back to the dash, which may be alone on an earlier line
+            while start >= 0 and text[start] in " \t\r\n":
+                start -= 1
+            if start < 0 or text[start] != "-":
+                return None
+        first = text.rfind("\n", 0, start) + 1
+        return None if text[first:start].strip() else start
 
     def _fresh(self, layout: NodeLayout, col: int, key: str | None, value: Value) -> str:
         lines: list[str] = []
+        # the emitter indents a mapping's nested content inside a "- " item from the dash, which
+        # needs an indentation of at least 3 to stay below the item's keys
+        in_list = not isinstance(layout.node, Branch)
+        indent = self.indent if self.indent >= 3 or not _map_in_list(value, in_list) else 4
         if isinstance(layout.node, Branch):
             head = f"{' ' * col}{_key(cast('str', key))}:"
             if isinstance(value, list) and not isinstance(value, Branch) and value:
                 lines.append(head)
-                _emit_seq(value, col + self.seq_indent, self.indent, lines, False)
+                _emit_seq(value, col + self.seq_indent, indent, lines, False)
             else:
-                _emit_child(head, value, col + self.indent, self.indent, lines, False)
+                _emit_child(head, value, col + indent, indent, lines, False)
         else:
-            _emit_seq([value], col, self.indent, lines, False)
+            _emit_seq([value], col, indent, lines, False)
         return self.newline.join(lines) + self.newline
+
+
+def _map_in_list(value: Value, in_list: bool) -> bool:
+    """Whether a mapping with a nested collection sits in a list somewhere in ``value``."""
+    if isinstance(value, Branch):
+        nested = any(_is_collection(v) for _k, v in value)
+        return (in_list and nested) or any(_map_in_list(v, False) for _k, v in value)
+    if isinstance(value, list):
+        return any(_map_in_list(v, True) for v in cast("list[Value]", value))
+    return False
