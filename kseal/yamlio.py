@@ -83,41 +83,38 @@ def _allowed_alias_ratio(decoded: int) -> float:
 
 
 class _Limits:
-    """Counts, per document, the nodes yaml.v3 would decode (aliases expanded) without expanding
-    anything: each anchor remembers the size of its node."""
+    """Counts, per document, the nodes yaml.v3 would decode (aliases expanded) and how deep they
+    nest, without expanding anything: each anchor remembers the size and depth of its node."""
 
     def __init__(self) -> None:
         self._start_document()
 
     def _start_document(self) -> None:
-        self.sizes: dict[str, int] = {}
-        self.open: list[list[Any]] = []  # [node count so far, anchor] per open collection
+        self.anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, levels of nesting)
+        self.open: list[list[Any]] = []  # [nodes so far, deepest child, anchor] per collection
         self.decoded = 1  # the document node
         self.aliased = 0
 
     def check(self, event: Any) -> None:
         name = type(event).__name__
         if name in ("MappingStartEvent", "SequenceStartEvent"):
-            if len(self.open) >= MAX_DEPTH:
-                mark = event.start_mark
-                raise InputError(
-                    f"invalid YAML: nesting deeper than {MAX_DEPTH} levels at line {mark.line + 1}"
-                )
+            self._depth(len(self.open) + 1, event)
             self.decoded += 1
-            self.open.append([1, event.anchor])
+            self.open.append([1, 0, event.anchor])
         elif name in ("MappingEndEvent", "SequenceEndEvent"):
-            size, anchor = self.open.pop()
-            self._add(size, anchor)
+            size, depth, anchor = self.open.pop()
+            self._add(size, depth + 1, anchor)
         elif name == "ScalarEvent":
             self.decoded += 1
-            self._add(1, event.anchor)
+            self._add(1, 0, event.anchor)
         elif name == "AliasEvent":
-            expanded = self.sizes.get(event.anchor)
-            if expanded is None:
+            if event.anchor not in self.anchors:
                 return  # the consumer reports the unknown alias
+            expanded, depth = self.anchors[event.anchor]
+            self._depth(len(self.open) + depth, event)
             self.decoded += 1 + expanded
             self.aliased += expanded
-            self._add(1 + expanded, None)
+            self._add(1 + expanded, depth, None)
             if (
                 self.aliased > 100
                 and self.decoded > 1000
@@ -132,8 +129,17 @@ class _Limits:
         elif name == "DocumentStartEvent":
             self._start_document()
 
-    def _add(self, size: int, anchor: str | None) -> None:
+    @staticmethod
+    def _depth(depth: int, event: Any) -> None:
+        if depth > MAX_DEPTH:
+            where = f"line {event.start_mark.line + 1}"
+            if type(event).__name__ == "AliasEvent":
+                where = f"alias *{event.anchor} at {where}"
+            raise InputError(f"invalid YAML: nesting deeper than {MAX_DEPTH} levels ({where})")
+
+    def _add(self, size: int, depth: int, anchor: str | None) -> None:
         if self.open:
             self.open[-1][0] += size
+            self.open[-1][1] = max(self.open[-1][1], depth)
         if anchor:
-            self.sizes[anchor] = size
+            self.anchors[anchor] = (size, depth)

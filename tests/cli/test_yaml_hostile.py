@@ -32,6 +32,10 @@ HOSTILE = {
     "alias-bomb": (_bomb(), "excessive aliasing"),
     "deep-flow": ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting deeper than"),
     "deep-block": (_deep_block(MAX_DEPTH + 5), "nesting deeper than"),
+    "deep-through-aliases": (
+        "a: &a " + "[" * 150 + "1" + "]" * 150 + "\nb: " + "[" * 100 + "*a" + "]" * 100 + "\n",
+        "nesting deeper than",
+    ),
     "huge-int": ("a: " + "1" * 5000 + "\n", "too many digits"),
     "int-tag": ("a: !!int abc\n", "cannot be decoded as a !!int"),
     "bool-tag": ("a: !!bool yes\n", "cannot be decoded as a !!bool"),
