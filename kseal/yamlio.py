@@ -29,9 +29,11 @@ def safe_load_all(text: str) -> list[Any]:
         return list(yaml.load_all(text))
     except YAMLError as exc:
         raise InputError(f"invalid YAML: {_one_line(exc)}") from None
-    except ValueError:  # e.g. an integer past Python's digit limit; the value is not quoted
+    except (ValueError, IndexError, TypeError, KeyError, OverflowError):
+        # a value ruamel cannot construct (an integer past Python's digit limit, an empty
+        # "!!int"); the message never quotes it
         raise InputError(
-            "invalid YAML: a value cannot be read (a number with too many digits?)"
+            "invalid YAML: a value cannot be read (a malformed or huge number?)"
         ) from None
 
 
