@@ -7,6 +7,7 @@ a pattern planted in a file's metadata.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from kseal.errors import ConflictError
@@ -86,7 +87,7 @@ class Selector:
         return self._ucomment is not None or self._ecomment is not None
 
     def should_encrypt(
-        self, path: tuple[str, ...], comments: tuple[str, ...], is_comment: bool
+        self, path: tuple[str, ...], comments: Sequence[str], is_comment: bool
     ) -> bool:
         if not self.uses_comments:
             cached = self._cache.get(path)

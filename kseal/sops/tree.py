@@ -12,9 +12,9 @@ for the MAC. Stores that edit text in place rely on the same order, so it lives 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias, Union, cast
+from typing import TypeAlias, Union, cast, overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,11 @@ class Branch(list[tuple[Key, Value]]):
         raise KeyError(key)
 
 
-@dataclass(slots=True)
+# The comments above a leaf as a linked chain (newest first), shared between leaves, so the walk
+# stays linear however many comments there are; ``Leaf.comments`` builds the tuple on demand.
+_Chain: TypeAlias = "tuple[str, _Chain] | None"
+
+
 class Leaf:
     """One leaf met by the walk.
 
@@ -97,27 +101,73 @@ class Leaf:
     the comment regex rules skip that last one). The selection rules for comment regexes read it. ``replace`` swaps the leaf's value.
     """
 
-    path: tuple[str, ...]
-    value: Scalar
-    comments: tuple[str, ...]
-    replace: Callable[[Scalar], None]
-    in_seq: bool = False  # a sequence element (where sops may write a comment as an ENC value)
+    __slots__ = ("_chain", "in_seq", "path", "replace", "value")
+
+    def __init__(
+        self,
+        path: tuple[str, ...],
+        value: Scalar,
+        chain: _Chain,
+        replace: Callable[[Scalar], None],
+        in_seq: bool = False,
+    ) -> None:
+        self.path = path
+        self.value = value
+        self._chain = chain
+        self.replace = replace
+        self.in_seq = in_seq  # a sequence element (where sops may write a comment as an ENC value)
+
+    @property
+    def comments(self) -> Comments:
+        return Comments(self._chain)
+
+
+class Comments(Sequence[str]):
+    """A leaf's comment stack, oldest first; built from the shared chain only when read."""
+
+    __slots__ = ("_chain", "_items")
+
+    def __init__(self, chain: _Chain) -> None:
+        self._chain = chain
+        self._items: tuple[str, ...] | None = None
+
+    def _tuple(self) -> tuple[str, ...]:
+        if self._items is None:
+            out: list[str] = []
+            chain = self._chain
+            while chain is not None:
+                out.append(chain[0])
+                chain = chain[1]
+            self._items = tuple(reversed(out))
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self._tuple()[index]
+
+    def __len__(self) -> int:
+        return len(self._tuple())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tuple())
 
 
 def leaves(doc: Branch) -> Iterator[Leaf]:
     """Yield every leaf of ``doc`` in sops's order (comments are leaves too; nested containers are not)."""
-    yield from _walk_branch(doc, (), ())
+    yield from _walk_branch(doc, (), None)
 
 
-def _walk_branch(branch: Branch, path: tuple[str, ...], stack: tuple[str, ...]) -> Iterator[Leaf]:
-    pending: list[str] = []
+def _walk_branch(branch: Branch, path: tuple[str, ...], stack: _Chain) -> Iterator[Leaf]:
+    chain = stack
     for index, (key, value) in enumerate(branch):
         if isinstance(key, Comment):
-            pending.append(key.text)
-            yield Leaf(path, key, (*stack, *pending), _branch_key_setter(branch, index))
+            chain = (key.text, chain)
+            yield Leaf(path, key, chain, _branch_key_setter(branch, index))
             continue
-        here = (*stack, *pending)
-        pending = []
+        here, chain = chain, stack
         child = (*path, key)
         if isinstance(value, Branch):
             yield from _walk_branch(value, child, here)
@@ -127,15 +177,14 @@ def _walk_branch(branch: Branch, path: tuple[str, ...], stack: tuple[str, ...]) 
             yield Leaf(child, value, here, _branch_value_setter(branch, index))
 
 
-def _walk_list(seq: list[Value], path: tuple[str, ...], stack: tuple[str, ...]) -> Iterator[Leaf]:
-    pending: list[str] = []
+def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterator[Leaf]:
+    chain = stack
     for index, value in enumerate(seq):
         if isinstance(value, Comment):
-            pending.append(value.text)
-            yield Leaf(path, value, (*stack, *pending), _list_setter(seq, index))
+            chain = (value.text, chain)
+            yield Leaf(path, value, chain, _list_setter(seq, index))
             continue
-        here = (*stack, *pending)
-        pending = []
+        here, chain = chain, stack
         if isinstance(value, Branch):
             yield from _walk_branch(value, path, here)
         elif isinstance(value, list):

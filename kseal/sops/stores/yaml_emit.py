@@ -1,8 +1,5 @@
-"""Writing YAML: in place over the original text when possible, else a full sops-style emit.
-
-In place: only the leaves whose value changed are rewritten; indentation, key order, quoting of
-untouched values, blank lines, comments and document markers stay exactly as they were. sops
-itself re-indents the whole file and moves comments; kseal does not.
+"""Writing YAML: a full sops-style emit, and the scalar text of in-place edits
+(:mod:`kseal.sops.stores.yaml_inplace` edits the original text when it can).
 
 Full emit (new trees, aliases, conversions from other formats): block style, ``indent`` spaces per
 level (sops's default 4), sequences indented under their key, comments as ``#`` lines.
@@ -13,8 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from kseal.errors import KsealError
-from kseal.sops.stores.yaml_parse import DocInfo, Parsed, Span, parse
+from kseal.sops.stores.yaml_parse import Span
 from kseal.sops.stores.yaml_scalar import (
     chomping,
     double_quoted,
@@ -25,12 +21,7 @@ from kseal.sops.stores.yaml_scalar import (
     literal_ok,
     plain_ok,
 )
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves, shape, to_plain
-
-
-def _same(a: object, b: object) -> bool:
-    return type(a) is type(b) and a == b
-
+from kseal.sops.tree import Branch, Comment, Scalar, Value
 
 _BLOCK_HEADER = re.compile(r"(?:[&!]\S*[ \t]+)*([|>])[1-9]?([+]?)")
 _BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
@@ -117,63 +108,6 @@ def _value_text(span: Span, value: Scalar, text: str, step: int) -> str:
     if span.block:
         out += _kept_tail(span, text)
     return out
-
-
-def fits(docs: list[Branch], infos: list[DocInfo]) -> bool:
-    """True when the new trees have exactly the structure the source had (same keys, same
-    containers, same comment positions), so that only leaf values differ."""
-    if len(docs) != len(infos):
-        return False
-    return all(
-        info.in_place and shape(doc) == info.shape for doc, info in zip(docs, infos, strict=True)
-    )
-
-
-def emit_in_place(
-    text: str, docs: list[Branch], infos: list[DocInfo], metadata: dict[str, Any] | None
-) -> str:
-    edits: list[tuple[int, int, str]] = []
-    meta_text = emit_metadata(metadata) if metadata is not None else ""
-    for doc, info in zip(docs, infos, strict=True):
-        step = info.indent or info.meta_indent or 4
-        for leaf, span in zip(leaves(doc), info.spans, strict=True):
-            if not _same(leaf.value, span.value):
-                edits.append((span.start, span.end, _value_text(span, leaf.value, text, step)))
-        # A document left with no keys is written as yaml.v3 writes an empty mapping: ``{}``.
-        body = meta_text or ("" if _has_keys(doc) else "{}\n")
-        if info.meta_region is not None:
-            start, stop = info.meta_region
-            edits.append((start, stop, body))
-        elif body:
-            at = info.end
-            prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
-            edits.append((at, at, prefix + body))
-    edits.sort(key=lambda e: (e[0], e[1]))
-    out: list[str] = []
-    pos = 0
-    for start, end, new in edits:
-        out.append(text[pos:start])
-        out.append(new)
-        pos = end
-    out.append(text[pos:])
-    return _final_line_break(text, "".join(out))
-
-
-def _final_line_break(text: str, out: str) -> str:
-    """``out`` without the final line break an edit added when ``text`` had none (appended or
-    removed metadata, a new block), unless a block scalar's value needs it."""
-    if not text or text.endswith("\n") or not out.endswith("\n"):
-        return out
-    trimmed = out[:-1]
-    try:
-        same = _content(parse(trimmed)) == _content(parse(out))
-    except KsealError:
-        same = False
-    return trimmed if same else out
-
-
-def _content(parsed: Parsed) -> object:
-    return [to_plain(doc) for doc in parsed.docs], parsed.metadata
 
 
 # ---- full emit --------------------------------------------------------------------------------

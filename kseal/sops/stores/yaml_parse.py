@@ -9,13 +9,13 @@ store can later rewrite just those spans and leave the rest of the file byte for
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from kseal.errors import InputError
-from kseal.sops.stores.yaml_scalar import resolve
-from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves, shape
+from kseal.sops.stores.yaml_feet import refile
+from kseal.sops.stores.yaml_values import Slot, materialize, plain_data, resolve_event
+from kseal.sops.tree import Branch, Comment, Scalar, Value, leaves
 from kseal.yamlio import events as yaml_events
 
 
@@ -32,17 +32,40 @@ class Span:
     item: bool = False  # the value is a sequence item (else a mapping value)
 
 
+@dataclass(slots=True)
+class Entry:  # an item as parsed: key or dash to end of value, key, leaf span or collection
+    start: int
+    end: int
+    key: str | None = None
+    comment: bool = False
+    span: Span | None = None
+    child: object | None = None
+
+
+@dataclass(slots=True)
+class NodeLayout:
+    node: object  # the Branch or list, checked by identity
+    col: int  # column of its keys or dashes
+    flow: bool
+    entries: list[Entry]
+
+
+@dataclass
+class Layout:  # where a document's collections sit, so items can be inserted and removed
+    nodes: dict[int, NodeLayout] = field(default_factory=dict)  # by id() of the collection
+    comments: list[int] = field(default_factory=list)  # where every comment starts (sorted)
+    indent: int = 0  # the file's mapping indentation (0: not seen)
+    seq_indent: int = -1  # how far a sequence under a key is indented (-1: not seen)
+    meta_indent: bool = False  # the indentation was only seen in the sops metadata
+
+
 @dataclass
 class DocInfo:
     spans: list[Span] = field(default_factory=list)
     in_place: bool = True
     end: int = 0  # where metadata is appended (end of the root mapping's content)
     meta_region: tuple[int, int] | None = None
-    shape: tuple[object, ...] = ()  # the document's structure as parsed (tree.shape)
-    # The file's indentation step: how much deeper a nested block mapping's keys sit than its
-    # key, from the data (``indent``) or else from the sops metadata (``meta_indent``); 0: unknown.
-    indent: int = 0
-    meta_indent: int = 0
+    layout: Layout = field(default_factory=Layout)
 
 
 @dataclass
@@ -51,13 +74,6 @@ class Parsed:
     docs: list[Branch]
     infos: list[DocInfo]
     metadata: Any
-
-
-class _Slot:
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
 
 
 @dataclass
@@ -71,6 +87,8 @@ class _Frame:
     key: str | None = None
     key_col: int = 0
     key_start: int = 0
+    start: int = 0
+    entries: list[Entry] = field(default_factory=list)
     before_item: list[Any] = field(default_factory=list)
     last_index: int = -1
     last_line: int = -1
@@ -103,6 +121,8 @@ class _Builder:
         self.pending_inner: list[tuple[int, int, Comment]] = []
         self._lpos = 0
         self._line = 0
+        self.comment_starts: list[int] = []  # shared by every DocInfo's layout
+        self.info.layout.comments = self.comment_starts
 
     def _line_at(self, pos: int) -> int:
         """0-based line of ``pos``; positions mostly increase, so count incrementally."""
@@ -129,6 +149,7 @@ class _Builder:
             else:
                 slot = Comment(f"\0{len(self.spans)}")
                 self.spans.append(Span(pos + 1, stop, Comment(body)))
+                self.comment_starts.append(pos)
                 found.append((col, line, slot))
             pos = text.find("#", eol, end)
         return found
@@ -156,9 +177,27 @@ class _Builder:
             frame.items.insert(index, (slot, None))
         else:
             frame.items.insert(index, slot)
+        frame.entries.insert(index, self._comment_entry(slot))
+
+    def _comment_entry(self, slot: Comment) -> Entry:
+        span = self.spans[int(slot.text[1:])]
+        return Entry(span.start - 1, span.end, comment=True, span=span)
+
+    def _append_to_root(self, root: Branch, info: DocInfo, slot: Comment) -> None:
+        root.append((slot, None))
+        layout = info.layout.nodes.get(id(root))
+        if layout is not None:
+            layout.entries.append(self._comment_entry(slot))
+
+    def _entry(self, value: Any, start: int, end: int, key: str | None) -> Entry:
+        if isinstance(value, Slot):
+            return Entry(start, end, key, span=self.spans[value.index])
+        if isinstance(value, Branch | list):
+            return Entry(start, end, key, child=value)
+        return Entry(start, end, key)  # an alias copy (the document is not edited in place)
 
     # -- values ----------------------------------------------------------------------------
-    def _add(self, value: Value, end: int) -> None:
+    def _add(self, value: Value, end: int, start: int) -> None:
         if not self.stack:
             if not isinstance(value, Branch):
                 raise InputError(
@@ -173,19 +212,23 @@ class _Builder:
             key = frame.key or ""
             for slot in frame.before_item:
                 frame.items.append((slot, None))
+                frame.entries.append(self._comment_entry(slot))
             frame.before_item = []
             frame.items.append((key, value))
+            frame.entries.append(self._entry(value, frame.key_start, end, key))
             frame.key = None
             if frame.meta is False and len(self.stack) == 1 and key == "sops":
                 self._take_metadata(frame, end)
                 return
         else:
             frame.items.append(value)
+            frame.entries.append(self._entry(value, start, end, None))
         frame.last_index = len(frame.items) - 1
         frame.last_line = line
 
     def _take_metadata(self, frame: _Frame, end: int) -> None:
         _key, value = frame.items.pop()
+        frame.entries.pop()
         if self.metadata is None:
             self.metadata = value
         start = _line_start(self.text, frame.key_start)
@@ -195,7 +238,7 @@ class _Builder:
     def scalar(self, ev: Any) -> None:
         start, end = ev.start_mark.index, ev.end_mark.index
         plain = ev.style in (None, "") and ev.implicit[0]
-        value = resolve(ev.value, ev.tag, bool(plain))
+        value = resolve_event(ev, bool(plain))
         frame = self.stack[-1] if self.stack else None
         if frame is None and value is None:
             return  # an empty or null document: yaml.v3 (so sops) reads it as an empty mapping
@@ -215,7 +258,7 @@ class _Builder:
             return
         self.last_end = end
         if frame is not None and frame.meta:
-            self._add(value, end)
+            self._add(value, end, start)
             return
         parent_col = (
             frame.key_col if frame is not None and frame.is_map else (frame.col if frame else 0)
@@ -232,9 +275,9 @@ class _Builder:
             seq_col=outer.col if frame and frame.is_map and outer and not outer.is_map else -1,
             item=bool(frame and not frame.is_map),
         )
-        slot = _Slot(len(self.spans))
+        slot = Slot(len(self.spans))
         self.spans.append(span)
-        self._add(slot, end)  # type: ignore[arg-type]
+        self._add(slot, end, start)  # type: ignore[arg-type]
 
     def start_collection(self, ev: Any, is_map: bool) -> None:
         parent = self.stack[-1] if self.stack else None
@@ -242,15 +285,16 @@ class _Builder:
         flow = bool(ev.flow_style)
         if not self.stack and (flow or ev.start_mark.column != 0):
             self.info.in_place = False
-        if is_map and not flow and parent is not None and parent.is_map and not parent.flow:
-            step = ev.start_mark.column - parent.key_col
-            if step > 0 and meta and not self.info.meta_indent:
-                self.info.meta_indent = step
-            elif step > 0 and not meta and not self.info.indent:
-                self.info.indent = step
-        self.stack.append(
-            _Frame(is_map, Branch() if is_map else [], ev.start_mark.column, flow, meta, ev.anchor)
-        )
+        col = ev.start_mark.column
+        if parent is not None and parent.is_map and not flow and not parent.flow:
+            layout = self.info.layout  # the file's indentation, the sops block's as a last resort
+            if is_map and col > parent.key_col and (not layout.indent or layout.meta_indent > meta):
+                layout.indent, layout.meta_indent = col - parent.key_col, meta
+            elif not is_map and not meta and layout.seq_indent < 0:
+                layout.seq_indent = col - parent.key_col
+        frame = _Frame(is_map, Branch() if is_map else [], col, flow, meta, ev.anchor)
+        frame.start = ev.start_mark.index
+        self.stack.append(frame)
         if len(self.stack) == 1 and self.carry:
             self._place([], closing=False)
         if self.pending_inner:
@@ -261,33 +305,37 @@ class _Builder:
         frame = self.stack.pop()
         if frame.anchor:
             self.anchors[frame.anchor] = frame.items
+        if not frame.meta:
+            layout = NodeLayout(frame.items, frame.col, frame.flow, frame.entries)
+            self.info.layout.nodes[id(frame.items)] = layout
         if not self.stack:
             self.info.end = ev.start_mark.index
-        self._add(
-            frame.items, max(self.last_end, ev.end_mark.index if frame.flow else self.last_end)
-        )
+        if frame.flow:
+            self.last_end = max(self.last_end, ev.end_mark.index)
+        self._add(frame.items, self.last_end, frame.start)
 
     def alias(self, ev: Any) -> None:
         if ev.anchor not in self.anchors:
             raise InputError(f"unknown alias *{ev.anchor} at line {ev.start_mark.line + 1}")
         self.info.in_place = False  # sops expands aliases: every copy gets its own ciphertext
-        value = _materialize(self.anchors[ev.anchor], self.spans)
+        value = materialize(self.anchors[ev.anchor], self.spans)
         frame = self.stack[-1] if self.stack else None
         if frame is not None and frame.is_map and frame.key is None:
             raise InputError(f"an alias cannot be a mapping key (line {ev.start_mark.line + 1})")
         self.last_end = ev.end_mark.index
-        self._add(value, ev.end_mark.index)
+        self._add(value, ev.end_mark.index, ev.start_mark.index)
 
     def end_document(self, ev: Any) -> None:
         root = self.root if self.root is not None else Branch()
         for _col, _line, slot in self.carry:
-            root.append((slot, None))
+            self._append_to_root(root, self.info, slot)
         self.carry = []
         if self.root is None:
             self.info.in_place = False
         self.docs.append(root)
         self.infos.append(self.info)
         self.info = DocInfo()
+        self.info.layout.comments = self.comment_starts
         self.root = None
 
     def run(self) -> None:
@@ -302,9 +350,14 @@ class _Builder:
                     # Comments indented with the new collection's items (and on later lines than
                     # the key) are its head comments; the rest stay in the parent.
                     key_line = self._line_at(self.stack[-1].key_start)
-                    inner = [c for c in found if c[0] >= ev.start_mark.column and c[1] > key_line]
-                    found = [c for c in found if c not in inner]
+                    col = ev.start_mark.column
+                    inner = [c for c in found if c[0] >= col and c[1] > key_line]
+                    found = [c for c in found if not (c[0] >= col and c[1] > key_line)]
                     self.pending_inner = inner
+                if found and closing and self.stack:  # comments before a dedent: yaml.v3's feet
+                    starts = [self._comment_entry(c[2]).start for c in found]
+                    frames = [(f.col, f.is_map, f.key_col) for f in self.stack]
+                    found = refile(self.text, self.prev, start, found, starts, frames)
                 if found or self.carry:
                     # on a closing event, comments carried from an inner collection are offered
                     # to the collection being closed (they stay carried if indented less)
@@ -327,18 +380,7 @@ class _Builder:
             elif name == "StreamEndEvent" and self.prev < len(self.text) and self.docs:
                 tail = self._comments_in_gap(self.prev, len(self.text))
                 for _col, _line, slot in tail:
-                    self.docs[-1].append((slot, None))
-
-
-def _materialize(value: Any, spans: list[Span]) -> Value:
-    """A deep copy of an anchored value with placeholders replaced by their values."""
-    if isinstance(value, _Slot):
-        return spans[value.index].value
-    if isinstance(value, Branch):
-        return Branch((k, _materialize(v, spans)) for k, v in value if not isinstance(k, Comment))
-    if isinstance(value, list):
-        return [_materialize(v, spans) for v in value if not isinstance(v, Comment)]
-    return copy.copy(value)  # type: ignore[no-any-return]
+                    self._append_to_root(self.docs[-1], self.infos[-1], slot)
 
 
 def parse(text: str) -> Parsed:
@@ -349,7 +391,7 @@ def parse(text: str) -> Parsed:
         ordered: list[Span] = []
         for leaf in leaves(doc):
             value: Any = leaf.value
-            if isinstance(value, _Slot):
+            if isinstance(value, Slot):
                 span = builder.spans[value.index]
                 leaf.replace(span.value)
             elif isinstance(value, Comment) and value.text.startswith("\0"):
@@ -360,18 +402,5 @@ def parse(text: str) -> Parsed:
                 continue
             ordered.append(span)
         info.spans = ordered
-        info.shape = shape(doc)
-    metadata = _plain(builder.metadata, builder.spans)
+    metadata = plain_data(builder.metadata, builder.spans)
     return Parsed(text, builder.docs, infos, metadata)
-
-
-def _plain(value: Any, spans: list[Span]) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, _Slot):
-        return spans[value.index].value
-    if isinstance(value, Branch):
-        return {k: _plain(v, spans) for k, v in value if isinstance(k, str)}
-    if isinstance(value, list):
-        return [_plain(v, spans) for v in value if not isinstance(v, Comment)]
-    return value

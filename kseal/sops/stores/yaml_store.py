@@ -6,7 +6,8 @@ from typing import Any
 
 from kseal.errors import InputError, NoDocumentError
 from kseal.sops.stores import Loaded
-from kseal.sops.stores.yaml_emit import emit_docs, emit_in_place, emit_value, fits
+from kseal.sops.stores.yaml_emit import emit_docs, emit_value
+from kseal.sops.stores.yaml_inplace import emit_in_place, fits
 from kseal.sops.stores.yaml_parse import Parsed, parse
 from kseal.sops.tree import Branch, Value
 
@@ -38,7 +39,9 @@ class YamlStore:
         indent: int | None = None,
     ) -> bytes:
         if isinstance(source, Parsed) and indent is None and fits(docs, source.infos):
-            return emit_in_place(source.text, docs, source.infos, metadata).encode("utf-8")
+            text = emit_in_place(source.text, docs, source.infos, metadata)
+            if text is not None:
+                return text.encode("utf-8")
         return emit_docs(docs, metadata, indent or 4).encode("utf-8")
 
     def emit_value(self, value: Value) -> bytes:
