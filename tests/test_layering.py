@@ -87,6 +87,3 @@ def test_startup_imports_stay_light() -> None:
     assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
 
 
-def test_modules_stay_small() -> None:
-    big = {p.name: n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
-    assert not big, f"split these modules: {big}"
