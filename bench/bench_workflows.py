@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sops import kseal_command, small_secret, sops_go_binary
+from bench_sops import small_secret
+from common import kseal_command, sops_go_binary
 
 
 def timed(fn: Callable[[], None], repeats: int, setup: Callable[[], None] = lambda: None) -> float:
