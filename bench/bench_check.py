@@ -154,7 +154,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    hook = shutil.which("detect-secrets-hook")
+    beside = Path(sys.executable).parent / "detect-secrets-hook"
+    hook = str(beside) if beside.exists() else shutil.which("detect-secrets-hook")
     if hook is None:
         sys.exit("bench: detect-secrets-hook not found (pip install -e '.[bench]')")
     tmp = Path(tempfile.mkdtemp(prefix="kseal-check-bench-"))
