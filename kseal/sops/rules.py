@@ -8,7 +8,7 @@ a pattern planted in a file's metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from kseal.errors import ConflictError
 from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
@@ -60,9 +60,6 @@ class Rules:
             unencrypted_suffix=DEFAULT_UNENCRYPTED_SUFFIX,
             mac_only_encrypted=self.mac_only_encrypted,
         )
-
-    def as_dict(self) -> dict[str, str | bool]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
 def _compiled(pattern: str) -> GoRegex | None:

@@ -31,7 +31,6 @@ _MAP: dict[str, Scalar] = {
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
 
-STR_TAG = "tag:yaml.org,2002:str"
 _TAGS = {
     "tag:yaml.org,2002:" + t: t
     for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
