@@ -407,3 +407,17 @@ def test_block_writers_read_back(value: str) -> None:
             for after in ("\nz: 1\n", "\n"):
                 text = "k: " + write(value, "  ") + after
                 assert safe_load_all(text)[0]["k"] == value, text
+
+
+def test_non_printable_class_matches_the_yaml_printable_set_on_every_code_point() -> None:
+    """The positive character class equals its definition: every code point outside YAML's
+    printable set (tab, \\x20-\\x7e, \\xa0-\\ud7ff, \\ue000-\\ufffd, astral), and the BOM."""
+    import re
+
+    from kseal.sops.stores.yaml_scalar import _NON_PRINTABLE
+
+    definition = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\ufeff")
+    every = "".join(map(chr, range(0x110000)))
+    expected = [m.start() for m in definition.finditer(every)]
+    assert [m.start() for m in _NON_PRINTABLE.finditer(every)] == expected
+    assert len(expected) == 9 + 22 + 33 + 2048 + 3
