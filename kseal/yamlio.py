@@ -119,15 +119,13 @@ def safe_load_all(text: str) -> list[Any]:
 
 def read_events(text: str) -> Iterator[Event]:
     """The typed parse events of ``text``, ending with :class:`StreamEnd`."""
-    for _raw, event in _parse(text):
-        yield event
+    return _parse(text, keep_raw=False)
 
 
 def events(text: str) -> Iterator[Any]:
     """ruamel's own libyaml events of ``text`` (limits checked), for callers not yet moved to
     :func:`read_events` (``kseal.check.nodes``); new code uses :func:`read_events`."""
-    for raw, _event in _parse(text):
-        yield raw
+    return _parse(text, keep_raw=True)
 
 
 def _c_parser() -> Any:
@@ -189,25 +187,40 @@ def _converters() -> dict[type, Callable[[Any], Event]]:
 _CONVERT: dict[type, Callable[[Any], Event]] = {}
 
 
-def _parse(text: str) -> Iterator[tuple[Any, Event]]:
-    """(ruamel's event, kseal's event) pairs; the stream start is left out."""
+def _parse(text: str, keep_raw: bool) -> Iterator[Any]:
+    """kseal's events (or ruamel's, with ``keep_raw``), checked by :class:`_Limits`; the stream
+    start is left out. Scalars, most of any document, are converted and counted inline."""
     parser = _c_parser()(text)
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import ScalarEvent as RawScalar
 
     if not _CONVERT:  # filled on first use: importing kseal.yamlio costs nothing
         _CONVERT.update(_converters())
     convert = _CONVERT
     limits = _Limits()
-    check = limits.check
+    new = tuple.__new__
     try:
-        parser.get_event()  # StreamStart
+        get = parser.get_event
+        get()  # StreamStart
         while True:
-            raw = parser.get_event()
-            event = convert[type(raw)](raw)
-            check(event)
-            yield raw, event
-            if type(event) is StreamEnd:
-                return
+            raw = get()
+            if type(raw) is RawScalar:
+                style, mark, anchor = raw.style or "", raw.start_mark, raw.anchor
+                plain = not style and raw.implicit[0]
+                fields = (raw.value, raw.tag, style, plain, anchor)
+                event: Event = new(
+                    ScalarEvent, (*fields, mark.index, raw.end_mark.index, mark.line, mark.column)
+                )
+                limits.decoded += 1
+                if anchor:
+                    limits.anchors[anchor] = (1, 0)
+            else:
+                event = convert[type(raw)](raw)
+                limits.check(event)
+                if type(event) is StreamEnd:
+                    yield raw if keep_raw else event
+                    return
+            yield raw if keep_raw else event
     except YAMLError as exc:
         raise InputError(f"invalid YAML: {_one_line(exc, text)}") from None
     finally:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _a2b = binascii.a2b_base64
+_b2a = binascii.b2a_base64
 
 TAG_SIZE = 16
 KEY_SIZE = 32
@@ -113,9 +114,11 @@ class Cipher:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_SIZE:
             raise EncryptError("the data key must be 32 bytes")
+        from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         self._aead: AESGCM = AESGCM(key)
+        self._failures = (InvalidTag, ValueError)
 
     def encrypt(self, value: Scalar, aad: str, iv: bytes) -> str:
         """``value`` as an ``ENC[...]`` string; ``""`` for an empty string, bytes or comment."""
@@ -137,8 +140,6 @@ class Cipher:
         return from_bytes(data, kind)
 
     def decrypt_raw(self, text: str, aad: str) -> tuple[bytes, str]:
-        from cryptography.exceptions import InvalidTag
-
         parts = parse_enc(text)
         if parts is None:
             raise DecryptError("value does not match the sops data format (ENC[AES256_GCM,...])")
@@ -147,7 +148,7 @@ class Cipher:
             raise DecryptError("value has an empty IV")
         try:
             plain = self._aead.decrypt(iv, data + tag, aad.encode("utf-8", "surrogateescape"))
-        except (InvalidTag, ValueError):
+        except self._failures:
             raise DecryptError(
                 "value failed authentication (tampered, moved, or from another file)"
             ) from None
@@ -196,4 +197,4 @@ def is_encrypted_value(value: object) -> bool:
 
 
 def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
+    return _b2a(raw, newline=False).decode("ascii")

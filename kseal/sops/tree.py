@@ -12,7 +12,7 @@ for the MAC. Stores that edit text in place rely on the same order, so it lives 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias, Union, cast, overload
 
@@ -98,28 +98,47 @@ class Leaf:
     ``path`` holds the mapping keys from the document root (list indices are not part of it, as in
     sops). ``comments`` is the stack of comments directly preceding this leaf or one of its
     ancestors, flattened; for a comment leaf its own text is the last element (as in sops, where
-    the comment regex rules skip that last one). The selection rules for comment regexes read it. ``replace`` swaps the leaf's value.
+    the comment regex rules skip that last one). The selection rules for comment regexes read it.
+    ``replace`` swaps the leaf's value in its container.
     """
 
-    __slots__ = ("_chain", "in_seq", "path", "replace", "value")
+    __slots__ = ("_chain", "_container", "_index", "_kind", "in_seq", "path", "value")
 
     def __init__(
         self,
         path: tuple[str, ...],
         value: Scalar,
         chain: _Chain,
-        replace: Callable[[Scalar], None],
-        in_seq: bool = False,
+        container: Branch | list[Value],
+        index: int,
+        kind: int,
     ) -> None:
         self.path = path
         self.value = value
         self._chain = chain
-        self.replace = replace
-        self.in_seq = in_seq  # a sequence element (where sops may write a comment as an ENC value)
+        self._container = container
+        self._index = index
+        self._kind = kind  # _VALUE, _COMMENT_KEY, _ITEM or _COMMENT_ITEM
+        self.in_seq = kind == _ITEM  # a sequence element (sops may write a comment as ENC there)
 
     @property
     def comments(self) -> Comments:
         return Comments(self._chain)
+
+    def replace(self, new: Scalar) -> None:
+        if self._kind == _VALUE:
+            branch = cast("Branch", self._container)
+            branch[self._index] = (branch[self._index][0], new)
+        elif self._kind == _COMMENT_KEY:
+            if not isinstance(new, Comment):
+                raise TypeError("a comment item can only be replaced by a comment")
+            cast("Branch", self._container)[self._index] = (new, None)
+        else:
+            cast("list[Value]", self._container)[self._index] = new
+
+
+# where a leaf sits: a mapping value, a comment item of a mapping, a list element, a comment in a list
+_VALUE, _COMMENT_KEY, _ITEM, _COMMENT_ITEM = 0, 1, 2, 3
 
 
 class Comments(Sequence[str]):
@@ -165,7 +184,7 @@ def _walk_branch(branch: Branch, path: tuple[str, ...], stack: _Chain) -> Iterat
     for index, (key, value) in enumerate(branch):
         if isinstance(key, Comment):
             chain = (key.text, chain)
-            yield Leaf(path, key, chain, _branch_key_setter(branch, index))
+            yield Leaf(path, key, chain, branch, index, _COMMENT_KEY)
             continue
         here, chain = chain, stack
         child = (*path, key)
@@ -174,7 +193,7 @@ def _walk_branch(branch: Branch, path: tuple[str, ...], stack: _Chain) -> Iterat
         elif isinstance(value, list):
             yield from _walk_list(cast("list[Value]", value), child, here)
         else:
-            yield Leaf(child, value, here, _branch_value_setter(branch, index))
+            yield Leaf(child, value, here, branch, index, _VALUE)
 
 
 def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterator[Leaf]:
@@ -182,7 +201,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterat
     for index, value in enumerate(seq):
         if isinstance(value, Comment):
             chain = (value.text, chain)
-            yield Leaf(path, value, chain, _list_setter(seq, index))
+            yield Leaf(path, value, chain, seq, index, _COMMENT_ITEM)
             continue
         here, chain = chain, stack
         if isinstance(value, Branch):
@@ -190,30 +209,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterat
         elif isinstance(value, list):
             yield from _walk_list(cast("list[Value]", value), path, here)
         else:
-            yield Leaf(path, value, here, _list_setter(seq, index), in_seq=True)
-
-
-def _branch_value_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:
-    def replace(new: Scalar) -> None:
-        branch[index] = (branch[index][0], new)
-
-    return replace
-
-
-def _branch_key_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:
-    def replace(new: Scalar) -> None:
-        if not isinstance(new, Comment):
-            raise TypeError("a comment item can only be replaced by a comment")
-        branch[index] = (new, None)
-
-    return replace
-
-
-def _list_setter(seq: list[Value], index: int) -> Callable[[Scalar], None]:
-    def replace(new: Scalar) -> None:
-        seq[index] = new
-
-    return replace
+            yield Leaf(path, value, here, seq, index, _ITEM)
 
 
 def to_plain(value: Value) -> object:

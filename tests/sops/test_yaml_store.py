@@ -421,3 +421,16 @@ def test_non_printable_class_matches_the_yaml_printable_set_on_every_code_point(
     expected = [m.start() for m in definition.finditer(every)]
     assert [m.start() for m in _NON_PRINTABLE.finditer(every)] == expected
     assert len(expected) == 9 + 22 + 33 + 2048 + 3
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"[A-Za-z][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*\Z", fullmatch=True),
+        st.sampled_from(["y", "No", "on", "OFF", "null", "True", "a.b", "x-1", "e1", "n/a"]),
+    ),
+    st.booleans(),
+)
+def test_plain_word_fast_path_agrees_with_the_full_check(s: str, flow: bool) -> None:
+    from kseal.sops.stores.yaml_scalar import _plain_ok, plain_ok
+
+    assert plain_ok(s, flow=flow) == _plain_ok(s, flow)

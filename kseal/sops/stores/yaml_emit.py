@@ -102,7 +102,9 @@ def _block_text(span: Span, value: str, text: str, step: int) -> str | None:
 def _value_text(span: Span, value: Scalar, text: str, step: int) -> str:
     if isinstance(value, Comment):
         return value.text
-    out = _block_text(span, value, text, step) if isinstance(value, str) and not span.flow else None
+    out = None
+    if isinstance(value, str) and not span.flow and (span.block or "\n" in value):
+        out = _block_text(span, value, text, step)  # (a one-line value only stays a block)
     if out is None:
         out = format_scalar(value, flow=span.flow)
     if span.anchor:

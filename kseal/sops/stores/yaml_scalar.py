@@ -154,6 +154,10 @@ _ESCAPES = {
 _NON_PRINTABLE = re.compile("[\x00-\x08\n-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
 # ENC[...] values and similar base64-ish tokens: always safe unquoted in block context.
 _SAFE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+/=:,_\[\]]*\Z")
+# Words and phrases starting with a letter, of letters, digits and "_./-", single spaces between:
+# plain unless one of the YAML 1.1 words below (no indicator, no ": " or " #", no number or
+# timestamp, nothing to escape; the YAML 1.2 words among them are YAML 1.1 words too).
+_PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*\Z")
 
 
 def _printable(c: str) -> bool:
@@ -222,6 +226,12 @@ def plain_ok(s: str, *, flow: bool = False) -> bool:
     """True when ``s`` can be written unquoted and reads back as the same string."""
     if not flow and s.startswith("ENC[") and _SAFE_TOKEN.match(s):
         return True
+    if _PLAIN_WORDS.match(s):  # the common case, decided without the checks of _plain_ok
+        return s not in _YAML11_WORDS
+    return _plain_ok(s, flow)
+
+
+def _plain_ok(s: str, flow: bool) -> bool:
     if not s or s[0] in _INDICATORS or s[0].isspace() or s[-1].isspace():
         return False
     if s.startswith(("---", "...")) or ": " in s or " #" in s or s.endswith(":") or "\t" in s:
