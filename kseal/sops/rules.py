@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kseal.errors import ConflictError
-from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
+
+if TYPE_CHECKING:
+    from kseal.goregex import GoRegex
+
+# kseal.goregex (and RE2 with it) is imported only when a regex rule is set: most files have none.
 
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
 REGEX_HINT = "sops reads regexes with Go's RE2 syntax: no backreferences, lookaround or \\Z"
@@ -45,6 +50,8 @@ class Rules:
         for name in RULE_NAMES[2:]:
             pattern = getattr(self, name)
             if pattern:
+                from kseal.goregex import GoRegexError, compile_go, shown
+
                 try:
                     compile_go(pattern)
                 except GoRegexError as exc:
@@ -63,7 +70,11 @@ class Rules:
 
 
 def _compiled(pattern: str) -> GoRegex | None:
-    return compile_go(pattern) if pattern else None  # validated by Rules already
+    if not pattern:
+        return None
+    from kseal.goregex import compile_go
+
+    return compile_go(pattern)  # validated by Rules already
 
 
 class Selector:

@@ -9,8 +9,7 @@ store can later rewrite just those spans and leave the rest of the file byte for
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from kseal.errors import InputError
 from kseal.sops.stores.yaml_feet import refile
@@ -30,8 +29,7 @@ from kseal.yamlio import (
 )
 
 
-@dataclass(slots=True)
-class Span:
+class Span(NamedTuple):
     start: int
     end: int
     value: Scalar
@@ -43,8 +41,7 @@ class Span:
     item: bool = False  # the value is a sequence item (else a mapping value)
 
 
-@dataclass(slots=True)
-class Entry:  # an item as parsed: key or dash to end of value, key, leaf span or collection
+class Entry(NamedTuple):  # an item as parsed: key or dash to end of value, key, span or collection
     start: int
     end: int
     key: str | None = None
@@ -53,56 +50,80 @@ class Entry:  # an item as parsed: key or dash to end of value, key, leaf span o
     child: object | None = None
 
 
-@dataclass(slots=True)
-class NodeLayout:
+class NodeLayout(NamedTuple):
     node: object  # the Branch or list, checked by identity
     col: int  # column of its keys or dashes
     flow: bool
     entries: list[Entry]
 
 
-@dataclass
 class Layout:  # where a document's collections sit, so items can be inserted and removed
-    nodes: dict[int, NodeLayout] = field(default_factory=dict)  # by id() of the collection
-    comments: list[int] = field(default_factory=list)  # where every comment starts (sorted)
-    indent: int = 0  # the file's mapping indentation (0: not seen)
-    seq_indent: int = -1  # how far a sequence under a key is indented (-1: not seen)
-    meta_indent: bool = False  # the indentation was only seen in the sops metadata
+    __slots__ = ("comments", "indent", "meta_indent", "nodes", "seq_indent")
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, NodeLayout] = {}  # by id() of the collection
+        self.comments: list[int] = []  # where every comment starts (sorted)
+        self.indent = 0  # the file's mapping indentation (0: not seen)
+        self.seq_indent = -1  # how far a sequence under a key is indented (-1: not seen)
+        self.meta_indent = False  # the indentation was only seen in the sops metadata
 
 
-@dataclass
 class DocInfo:
-    in_place: bool = True
-    end: int = 0  # where metadata is appended (end of the root mapping's content)
-    meta_region: tuple[int, int] | None = None
-    layout: Layout = field(default_factory=Layout)
+    __slots__ = ("end", "in_place", "layout", "meta_region")
+
+    def __init__(self) -> None:
+        self.in_place = True
+        self.end = 0  # where metadata is appended (end of the root mapping's content)
+        self.meta_region: tuple[int, int] | None = None
+        self.layout = Layout()
 
 
-@dataclass
-class Parsed:
+class Parsed(NamedTuple):
     text: str
     docs: list[Branch]
     infos: list[DocInfo]
     metadata: Any
 
 
-@dataclass
 class _Frame:
-    is_map: bool
-    items: Any
-    col: int
-    flow: bool
-    meta: bool
-    anchor: str | None
-    key: str | None = None
-    key_col: int = 0
-    key_start: int = 0
-    start: int = 0
-    entries: list[Entry] = field(default_factory=list)
-    before_item: list[Any] = field(default_factory=list)
-    last_index: int = -1
-    last_line: int = -1
-    seen: set[str] = field(default_factory=set)
+    """A collection being read."""
+
+    __slots__ = (
+        "anchor",
+        "before_item",
+        "col",
+        "entries",
+        "flow",
+        "is_map",
+        "items",
+        "key",
+        "key_col",
+        "key_start",
+        "last_index",
+        "last_line",
+        "meta",
+        "seen",
+        "start",
+    )
+
+    def __init__(
+        self, is_map: bool, items: Any, col: int, flow: bool, meta: bool, anchor: str | None
+    ) -> None:
+        self.is_map = is_map
+        self.items = items
+        self.col = col
+        self.flow = flow
+        self.meta = meta
+        self.anchor = anchor
+        self.key: str | None = None
+        self.key_col = 0
+        self.key_start = 0
+        self.start = 0
+        self.entries: list[Entry] = []
+        self.before_item: list[Span] = []
+        self.last_index = -1
+        self.last_line = -1
+        self.seen: set[str] = set()
 
 
 def _line_start(text: str, pos: int) -> int:
