@@ -277,9 +277,10 @@ class _Builder:
     # -- one handler per event kind ----------------------------------------------------------
     def scalar(self, ev: ScalarEvent) -> None:
         start, end = ev.start, ev.end
-        if start > self.prev or self.carry:
+        if self.carry or (start > self.prev and self.text.find("#", self.prev, start) >= 0):
             self._gap(start, False)
-        self.prev = max(self.prev, end)
+        if end > self.prev:
+            self.prev = end
         value = resolve_event(ev)
         frame = self.stack[-1] if self.stack else None
         if frame is None and value is None:
@@ -415,8 +416,12 @@ class _Builder:
             DocumentEnd: self.end_document,
             StreamEnd: self.end_stream,
         }
+        scalar = self.scalar
         for ev in read_events(self.text):
-            handlers[type(ev)](ev)
+            if type(ev) is ScalarEvent:
+                scalar(ev)
+            else:
+                handlers[type(ev)](ev)
 
 
 def _comment_entry(span: Span) -> Entry:

@@ -7,7 +7,7 @@ import copy
 from typing import Any, cast
 
 from kseal.errors import InputError
-from kseal.sops.stores.yaml_scalar import resolve
+from kseal.sops.stores.yaml_scalar import resolve, resolve_plain
 from kseal.sops.tree import Branch, Comment, Scalar, Timestamp, Value
 from kseal.yamlio import ScalarEvent
 
@@ -19,6 +19,8 @@ def resolve_event(ev: ScalarEvent) -> Scalar:
     ("cannot decode !!str as a !!int"). Messages never quote the value."""
     tag = ev.tag
     try:
+        if tag is None:  # the common case: what resolve() does for an untagged scalar
+            return resolve_plain(ev.value) if ev.plain else ev.value
         value = resolve(ev.value, tag, ev.plain)
     except ValueError as exc:  # !!binary that is not base64, integers past Python's digit limit
         what = "an integer with too many digits" if "digits" in str(exc) else "a malformed value"
