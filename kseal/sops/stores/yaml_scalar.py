@@ -306,6 +306,8 @@ def folded(s: str, indent: str, chomp: str | None = None) -> str:
 
 def format_scalar(value: Scalar, *, flow: bool = False) -> str:
     """A one-line YAML spelling of ``value`` that reads back as the same typed value."""
+    if type(value) is str:  # the common case first
+        return value if plain_ok(value, flow=flow) else double_quoted(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
