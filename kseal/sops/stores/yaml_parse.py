@@ -298,18 +298,18 @@ class _Builder:
             frame.key_col if frame is not None and frame.is_map else (frame.col if frame else 0)
         )
         outer = self.stack[-2] if len(self.stack) > 1 else None
-        span = Span(
+        fields = (
             start,
             end,
             value,
-            flow=bool(frame and frame.flow),
-            parent_col=parent_col,
-            block=ev.style in ("|", ">"),
-            anchor=ev.anchor,
-            seq_col=outer.col if frame and frame.is_map and outer and not outer.is_map else -1,
-            item=bool(frame and not frame.is_map),
+            bool(frame and frame.flow),  # flow
+            parent_col,
+            ev.style in ("|", ">"),  # block
+            ev.anchor,
+            outer.col if frame and frame.is_map and outer and not outer.is_map else -1,  # seq_col
+            bool(frame and not frame.is_map),  # item
         )
-        self._add(value, end, start, span)
+        self._add(value, end, start, _new(Span, fields))
 
     @staticmethod
     def _key(frame: _Frame, value: Scalar, ev: ScalarEvent) -> None:
@@ -424,13 +424,17 @@ class _Builder:
                 handlers[type(ev)](ev)
 
 
+# NamedTuple.__new__ without its Python-level argument handling, for the records made per value
+_new = tuple.__new__
+
+
 def _comment_entry(span: Span) -> Entry:
     return Entry(span.start - 1, span.end, comment=True, span=span)
 
 
 def _entry(value: Value, start: int, end: int, key: str | None, span: Span | None) -> Entry:
     if span is not None:
-        return Entry(start, end, key, span=span)
+        return _new(Entry, (start, end, key, False, span, None))
     if isinstance(value, Branch | list):
         return Entry(start, end, key, child=value)
     return Entry(start, end, key)  # an alias copy (the document is not edited in place)
