@@ -130,7 +130,10 @@ class Cipher:
     def encrypt_raw(self, plain: bytes, kind: str, aad: str, iv: bytes) -> str:
         sealed = self._aead.encrypt(iv, plain, aad.encode("utf-8", "surrogateescape"))
         data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
-        return f"ENC[AES256_GCM,data:{_b64(data)},iv:{_b64(iv)},tag:{_b64(tag)},type:{kind}]"
+        data64 = _b2a(data, newline=False).decode()
+        iv64 = _b2a(iv, newline=False).decode()
+        tag64 = _b2a(tag, newline=False).decode()
+        return f"ENC[AES256_GCM,data:{data64},iv:{iv64},tag:{tag64},type:{kind}]"
 
     def decrypt(self, text: str, aad: str) -> Scalar:
         """The typed value of an ``ENC[...]`` string; ``""`` decrypts to ``""``."""
@@ -194,7 +197,3 @@ def _parse_enc_regex(text: str) -> tuple[bytes, bytes, bytes, str] | None:
 
 def is_encrypted_value(value: object) -> bool:
     return isinstance(value, str) and value.startswith("ENC[AES256_GCM,")
-
-
-def _b64(raw: bytes) -> str:
-    return _b2a(raw, newline=False).decode("ascii")

@@ -89,14 +89,17 @@ class Selector:
         self._ucomment = _compiled(rules.unencrypted_comment_regex)
         self._ecomment = _compiled(rules.encrypted_comment_regex)
         self._cache: dict[tuple[str, ...], bool] = {}
-
-    @property
-    def uses_comments(self) -> bool:
-        return self._ucomment is not None or self._ecomment is not None
+        self.uses_comments = self._ucomment is not None or self._ecomment is not None
+        # with no regex at all (the default rule), a path is checked faster than it is cached
+        self._suffix_only = not self.uses_comments and self._uregex is None and self._eregex is None
 
     def should_encrypt(
         self, path: tuple[str, ...], comments: Sequence[str], is_comment: bool
     ) -> bool:
+        if self._suffix_only:
+            if self._usuffix:
+                return not _ends_with(path, self._usuffix)
+            return _ends_with(path, self._esuffix) if self._esuffix else True
         if not self.uses_comments:
             cached = self._cache.get(path)
             if cached is None:
@@ -113,12 +116,21 @@ class Selector:
 
     def _by_path(self, path: tuple[str, ...]) -> bool:
         encrypted = True
-        if self._usuffix and any(p.endswith(self._usuffix) for p in path):
+        if self._usuffix and _ends_with(path, self._usuffix):
             encrypted = False
         if self._esuffix:
-            encrypted = any(p.endswith(self._esuffix) for p in path)
+            encrypted = _ends_with(path, self._esuffix)
         if self._uregex is not None and any(self._uregex.search(p) for p in path):
             encrypted = False
         if self._eregex is not None:
             encrypted = any(self._eregex.search(p) for p in path)
         return encrypted
+
+
+def _ends_with(path: tuple[str, ...], suffix: str) -> bool:
+    """Whether a component of ``path`` ends with ``suffix`` (a loop: the default rule's check runs
+    once per value, and a generator costs more than the test)."""
+    for part in path:
+        if part.endswith(suffix):
+            return True
+    return False
