@@ -13,7 +13,7 @@ from collections.abc import Callable
 from kseal.errors import DecryptError, MacError
 from kseal.sops.codec import Cipher, is_encrypted_value, sealed_bytes, to_bytes
 from kseal.sops.rules import Rules, Selector
-from kseal.sops.tree import Branch, Comment, Scalar, leaves
+from kseal.sops.tree import Branch, Comment, FloatText, Scalar, leaves
 
 # sha256(b"sops"): seeds the MAC when only encrypted values are authenticated.
 MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
@@ -48,32 +48,42 @@ def encrypt_docs(
     """
     cipher = Cipher(key)
     selector = Selector(rules)
+    comments = selector.uses_comments
     h = _new_hash(rules)
+    aads = _Aads()
     for doc in docs:
         for leaf in leaves(doc):
             value = leaf.value
             if value is None:
                 continue
             is_comment = isinstance(value, Comment)
-            selected = selector.should_encrypt(leaf.path, leaf.comments, is_comment)
+            selected = selector.should_encrypt(
+                leaf.path, leaf.comments if comments else (), is_comment
+            )
             plain, kind = to_bytes(value)
             if not is_comment and (selected or not rules.mac_only_encrypted):
                 h.update(plain)
             if not selected:
                 continue
-            aad = ":".join(leaf.path) + ":"
             if not plain and kind in ("str", "comment"):
                 enc = ""
             else:
                 olds = stash.get((leaf.path, kind, plain)) if stash else None
                 previous = olds.pop(0) if olds else None
-                enc = (
-                    previous
-                    if previous is not None
-                    else cipher.encrypt_raw(sealed_bytes(value)[0], kind, aad, new_iv())
-                )
+                if previous is None:
+                    sealed = sealed_bytes(value)[0] if isinstance(value, FloatText) else plain
+                    previous = cipher.encrypt_raw(sealed, kind, aads[leaf.path], new_iv())
+                enc = previous
             leaf.replace(Comment(enc) if is_comment else enc)
     return h.hexdigest().upper()
+
+
+class _Aads(dict[tuple[str, ...], str]):
+    """The additional data of each path (``a:b:c:``), made once per path."""
+
+    def __missing__(self, path: tuple[str, ...]) -> str:
+        aad = self[path] = ":".join(path) + ":"
+        return aad
 
 
 def decrypt_docs(
@@ -92,20 +102,24 @@ def decrypt_docs(
     """
     cipher = Cipher(key)
     selector = Selector(rules)
+    comments = selector.uses_comments
     h = _new_hash(rules)
+    aads = _Aads()
     for doc in docs:
         for leaf in leaves(doc):
             value: Scalar = leaf.value
             if value is None:
                 continue
             is_comment = isinstance(value, Comment)
-            selected = selector.should_encrypt(leaf.path, leaf.comments, is_comment)
+            selected = selector.should_encrypt(
+                leaf.path, leaf.comments if comments else (), is_comment
+            )
             if selected and _in_clear(value):
                 if in_clear is None:
                     raise _in_clear_error(leaf.path, value)
                 in_clear.append(_where(leaf.path))
             elif selected:
-                aad = ":".join(leaf.path) + ":"
+                aad = aads[leaf.path]
                 if isinstance(value, Comment):
                     enc = value.text
                     value = _decrypt_comment(cipher, value, aad)

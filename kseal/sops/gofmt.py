@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -18,6 +17,8 @@ INT64_MAX = 2**63 - 1
 
 def _digits(x: float) -> tuple[str, int]:
     """Shortest round-trip decimal digits of finite, non-zero |x| and the decimal point position."""
+    from decimal import Decimal  # only floats need it
+
     _, digits, exp = Decimal(repr(abs(x))).normalize().as_tuple()
     text = "".join(map(str, digits))
     return text, len(text) + int(exp)  # value = 0.<text> * 10**dp

@@ -8,10 +8,15 @@ a pattern planted in a file's metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kseal.errors import ConflictError
-from kseal.goregex import GoRegex, GoRegexError, compile_go, shown
+
+if TYPE_CHECKING:
+    from kseal.goregex import GoRegex
+
+# kseal.goregex (and RE2 with it) is imported only when a regex rule is set: most files have none.
 
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
 REGEX_HINT = "sops reads regexes with Go's RE2 syntax: no backreferences, lookaround or \\Z"
@@ -45,6 +50,8 @@ class Rules:
         for name in RULE_NAMES[2:]:
             pattern = getattr(self, name)
             if pattern:
+                from kseal.goregex import GoRegexError, compile_go, shown
+
                 try:
                     compile_go(pattern)
                 except GoRegexError as exc:
@@ -61,12 +68,13 @@ class Rules:
             mac_only_encrypted=self.mac_only_encrypted,
         )
 
-    def as_dict(self) -> dict[str, str | bool]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
-
 
 def _compiled(pattern: str) -> GoRegex | None:
-    return compile_go(pattern) if pattern else None  # validated by Rules already
+    if not pattern:
+        return None
+    from kseal.goregex import compile_go
+
+    return compile_go(pattern)  # validated by Rules already
 
 
 class Selector:
@@ -81,14 +89,17 @@ class Selector:
         self._ucomment = _compiled(rules.unencrypted_comment_regex)
         self._ecomment = _compiled(rules.encrypted_comment_regex)
         self._cache: dict[tuple[str, ...], bool] = {}
-
-    @property
-    def uses_comments(self) -> bool:
-        return self._ucomment is not None or self._ecomment is not None
+        self.uses_comments = self._ucomment is not None or self._ecomment is not None
+        # with no regex at all (the default rule), a path is checked faster than it is cached
+        self._suffix_only = not self.uses_comments and self._uregex is None and self._eregex is None
 
     def should_encrypt(
         self, path: tuple[str, ...], comments: Sequence[str], is_comment: bool
     ) -> bool:
+        if self._suffix_only:
+            if self._usuffix:
+                return not _ends_with(path, self._usuffix)
+            return _ends_with(path, self._esuffix) if self._esuffix else True
         if not self.uses_comments:
             cached = self._cache.get(path)
             if cached is None:
@@ -105,12 +116,21 @@ class Selector:
 
     def _by_path(self, path: tuple[str, ...]) -> bool:
         encrypted = True
-        if self._usuffix and any(p.endswith(self._usuffix) for p in path):
+        if self._usuffix and _ends_with(path, self._usuffix):
             encrypted = False
         if self._esuffix:
-            encrypted = any(p.endswith(self._esuffix) for p in path)
+            encrypted = _ends_with(path, self._esuffix)
         if self._uregex is not None and any(self._uregex.search(p) for p in path):
             encrypted = False
         if self._eregex is not None:
             encrypted = any(self._eregex.search(p) for p in path)
         return encrypted
+
+
+def _ends_with(path: tuple[str, ...], suffix: str) -> bool:
+    """Whether a component of ``path`` ends with ``suffix`` (a loop: the default rule's check runs
+    once per value, and a generator costs more than the test)."""
+    for part in path:
+        if part.endswith(suffix):
+            return True
+    return False

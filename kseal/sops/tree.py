@@ -12,9 +12,9 @@ for the MAC. Stores that edit text in place rely on the same order, so it lives 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias, Union, cast, overload
+from typing import NamedTuple, TypeAlias, Union, cast, overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,34 +92,49 @@ class Branch(list[tuple[Key, Value]]):
 _Chain: TypeAlias = "tuple[str, _Chain] | None"
 
 
-class Leaf:
+class Leaf(NamedTuple):
     """One leaf met by the walk.
 
     ``path`` holds the mapping keys from the document root (list indices are not part of it, as in
     sops). ``comments`` is the stack of comments directly preceding this leaf or one of its
     ancestors, flattened; for a comment leaf its own text is the last element (as in sops, where
-    the comment regex rules skip that last one). The selection rules for comment regexes read it. ``replace`` swaps the leaf's value.
+    the comment regex rules skip that last one). The selection rules for comment regexes read it.
+    ``replace`` swaps the leaf's value in its container.
     """
 
-    __slots__ = ("_chain", "in_seq", "path", "replace", "value")
+    path: tuple[str, ...]
+    value: Scalar
+    chain: _Chain
+    container: Branch | list[Value]
+    at: int  # the leaf's index in its container
+    kind: int  # _VALUE, _COMMENT_KEY, _ITEM or _COMMENT_ITEM
 
-    def __init__(
-        self,
-        path: tuple[str, ...],
-        value: Scalar,
-        chain: _Chain,
-        replace: Callable[[Scalar], None],
-        in_seq: bool = False,
-    ) -> None:
-        self.path = path
-        self.value = value
-        self._chain = chain
-        self.replace = replace
-        self.in_seq = in_seq  # a sequence element (where sops may write a comment as an ENC value)
+    @property
+    def in_seq(self) -> bool:
+        """A sequence element (where sops may write a comment as an ENC value)."""
+        return self.kind == _ITEM
 
     @property
     def comments(self) -> Comments:
-        return Comments(self._chain)
+        return Comments(self.chain)
+
+    def replace(self, new: Scalar) -> None:
+        if self.kind == _VALUE:
+            branch = cast("Branch", self.container)
+            branch[self.at] = (branch[self.at][0], new)
+        elif self.kind == _COMMENT_KEY:
+            if not isinstance(new, Comment):
+                raise TypeError("a comment item can only be replaced by a comment")
+            cast("Branch", self.container)[self.at] = (new, None)
+        else:
+            cast("list[Value]", self.container)[self.at] = new
+
+
+# Leaf.__new__ without NamedTuple's Python-level argument handling (one leaf per value walked)
+_new = tuple.__new__
+
+# where a leaf sits: a mapping value, a comment item of a mapping, a list element, a comment in a list
+_VALUE, _COMMENT_KEY, _ITEM, _COMMENT_ITEM = 0, 1, 2, 3
 
 
 class Comments(Sequence[str]):
@@ -165,7 +180,7 @@ def _walk_branch(branch: Branch, path: tuple[str, ...], stack: _Chain) -> Iterat
     for index, (key, value) in enumerate(branch):
         if isinstance(key, Comment):
             chain = (key.text, chain)
-            yield Leaf(path, key, chain, _branch_key_setter(branch, index))
+            yield _new(Leaf, (path, key, chain, branch, index, _COMMENT_KEY))
             continue
         here, chain = chain, stack
         child = (*path, key)
@@ -174,7 +189,7 @@ def _walk_branch(branch: Branch, path: tuple[str, ...], stack: _Chain) -> Iterat
         elif isinstance(value, list):
             yield from _walk_list(cast("list[Value]", value), child, here)
         else:
-            yield Leaf(child, value, here, _branch_value_setter(branch, index))
+            yield _new(Leaf, (child, value, here, branch, index, _VALUE))
 
 
 def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterator[Leaf]:
@@ -182,7 +197,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterat
     for index, value in enumerate(seq):
         if isinstance(value, Comment):
             chain = (value.text, chain)
-            yield Leaf(path, value, chain, _list_setter(seq, index))
+            yield _new(Leaf, (path, value, chain, seq, index, _COMMENT_ITEM))
             continue
         here, chain = chain, stack
         if isinstance(value, Branch):
@@ -190,30 +205,7 @@ def _walk_list(seq: list[Value], path: tuple[str, ...], stack: _Chain) -> Iterat
         elif isinstance(value, list):
             yield from _walk_list(cast("list[Value]", value), path, here)
         else:
-            yield Leaf(path, value, here, _list_setter(seq, index), in_seq=True)
-
-
-def _branch_value_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:
-    def replace(new: Scalar) -> None:
-        branch[index] = (branch[index][0], new)
-
-    return replace
-
-
-def _branch_key_setter(branch: Branch, index: int) -> Callable[[Scalar], None]:
-    def replace(new: Scalar) -> None:
-        if not isinstance(new, Comment):
-            raise TypeError("a comment item can only be replaced by a comment")
-        branch[index] = (new, None)
-
-    return replace
-
-
-def _list_setter(seq: list[Value], index: int) -> Callable[[Scalar], None]:
-    def replace(new: Scalar) -> None:
-        seq[index] = new
-
-    return replace
+            yield _new(Leaf, (path, value, here, seq, index, _ITEM))
 
 
 def to_plain(value: Value) -> object:

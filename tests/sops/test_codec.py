@@ -105,3 +105,26 @@ def test_round_trip(value: object, aad: str) -> None:
     out = c.decrypt(enc, aad)
     assert type(out) is type(value)
     assert out == value
+
+
+_B64 = st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode())
+_FIELD = st.one_of(_B64, st.text(alphabet="AQ=+/,]\n x", max_size=8), _B64.map(lambda s: s + "="))
+
+
+@given(
+    data=_FIELD,
+    iv=_FIELD,
+    tag=st.one_of(
+        st.binary(min_size=16, max_size=16).map(lambda b: base64.b64encode(b).decode()), _FIELD
+    ),
+    kind=st.one_of(st.sampled_from(["str", "int", ""]), st.text(alphabet="ab],\n", max_size=5)),
+    tail=st.sampled_from(["]", "] ", "]]", "", "]\nx]"]),
+)
+def test_parse_enc_fast_path_answers_as_sops_regex(
+    data: str, iv: str, tag: str, kind: str, tail: str
+) -> None:
+    """The comma split with strict base64 gives what sops's regex with b64decode gives."""
+    from kseal.sops.codec import _parse_enc_regex
+
+    text = f"ENC[AES256_GCM,data:{data},iv:{iv},tag:{tag},type:{kind}{tail}"
+    assert parse_enc(text) == _parse_enc_regex(text)

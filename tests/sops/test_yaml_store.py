@@ -407,3 +407,30 @@ def test_block_writers_read_back(value: str) -> None:
             for after in ("\nz: 1\n", "\n"):
                 text = "k: " + write(value, "  ") + after
                 assert safe_load_all(text)[0]["k"] == value, text
+
+
+def test_non_printable_class_matches_the_yaml_printable_set_on_every_code_point() -> None:
+    """The positive character class equals its definition: every code point outside YAML's
+    printable set (tab, \\x20-\\x7e, \\xa0-\\ud7ff, \\ue000-\\ufffd, astral), and the BOM."""
+    import re
+
+    from kseal.sops.stores.yaml_scalar import _NON_PRINTABLE
+
+    definition = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\ufeff")
+    every = "".join(map(chr, range(0x110000)))
+    expected = [m.start() for m in definition.finditer(every)]
+    assert [m.start() for m in _NON_PRINTABLE.finditer(every)] == expected
+    assert len(expected) == 9 + 22 + 33 + 2048 + 3
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"[A-Za-z][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*\Z", fullmatch=True),
+        st.sampled_from(["y", "No", "on", "OFF", "null", "True", "a.b", "x-1", "e1", "n/a"]),
+    ),
+    st.booleans(),
+)
+def test_plain_word_fast_path_agrees_with_the_full_check(s: str, flow: bool) -> None:
+    from kseal.sops.stores.yaml_scalar import _plain_ok, plain_ok
+
+    assert plain_ok(s, flow=flow) == _plain_ok(s, flow)

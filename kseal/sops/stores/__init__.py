@@ -10,8 +10,7 @@ the original text; a store may use it to edit the original text in place instead
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from kseal.errors import InputError
 from kseal.sops import gofmt
@@ -20,12 +19,10 @@ from kseal.sops.tree import Branch, Comment, Timestamp, Value
 FORMATS = ("yaml", "json", "dotenv", "ini", "binary")
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
     docs: list[Branch]
     metadata: dict[str, Any] | None
     source: object | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Store(Protocol):

@@ -70,11 +70,12 @@ def _block_text(span: Span, value: str, text: str, step: int) -> str | None:
     style, col = _source_block(span, text) if span.block else ("", -1)
     if col <= span.parent_col:
         col = _new_block_col(span, step)
-    if span.block:
-        following = _kept_tail(span, text) + text[span.end :]
-    else:
-        following = text[span.end :]
-        if following[: following.find("\n") if "\n" in following else len(following)].strip():
+    # what follows the value, as the block's kept tail and a position in ``text`` (slicing the
+    # rest of the text for every value would make a rewrite quadratic)
+    tail = _kept_tail(span, text) if span.block else ""
+    if not span.block:
+        nl = text.find("\n", span.end)
+        if text[span.end : nl if nl >= 0 else len(text)].strip():
             return None  # something (a comment) follows on the line: stay on one line
     write = folded if style == ">" and folded_ok(value) else literal if literal_ok(value) else None
     if write is None:
@@ -83,6 +84,7 @@ def _block_text(span: Span, value: str, text: str, step: int) -> str | None:
     if chomp == "+":
         # Keep chomping also takes the empty lines that follow the block: they must be some of
         # the value's extra line breaks, and the block then writes only the rest.
+        following = tail + text[span.end :]
         blank = _BLANK_LINES.match(following, 1)[0]  # type: ignore[index]
         absorbed = blank.count("\n")
         if (
@@ -92,7 +94,7 @@ def _block_text(span: Span, value: str, text: str, step: int) -> str | None:
             return None
         value = value[: len(value) - absorbed]
     out = write(value, " " * col, chomp)
-    if not following and value.endswith("\n"):
+    if not tail and span.end >= len(text) and value.endswith("\n"):
         out += "\n"  # the block's last line break is part of the value
     return out
 
@@ -100,7 +102,9 @@ def _block_text(span: Span, value: str, text: str, step: int) -> str | None:
 def _value_text(span: Span, value: Scalar, text: str, step: int) -> str:
     if isinstance(value, Comment):
         return value.text
-    out = _block_text(span, value, text, step) if isinstance(value, str) and not span.flow else None
+    out = None
+    if isinstance(value, str) and not span.flow and (span.block or "\n" in value):
+        out = _block_text(span, value, text, step)  # (a one-line value only stays a block)
     if out is None:
         out = format_scalar(value, flow=span.flow)
     if span.anchor:
