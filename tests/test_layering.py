@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,68 @@ def test_startup_imports_stay_light() -> None:
     assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
 
 
+
+def _imported_by(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> set[str]:
+    """The modules a ``kseal ARGS`` process has imported when it exits."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: open(sys.argv[1], 'w').write('\\n'.join(sys.modules)))\n"
+        "from kseal.cli.main import run\n"
+        "run(sys.argv[2:])\n"
+    )
+    out = tmp_path / "modules.txt"
+    full = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out), *args],
+        capture_output=True, text=True, env=full, cwd=tmp_path, check=False,
+    )
+    assert "error" not in done.stderr, done.stderr
+    return set(out.read_text().split("\n"))
+
+
+def _tops(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+HEAVY = {"typer", "click", "rich", "cryptography", "pyrage", "ruamel", "re2", "kubernetes"}
+
+
+def test_version_imports_no_heavy_module(tmp_path: Path) -> None:
+    loaded = _imported_by(["--version"], tmp_path)
+    assert not _tops(loaded) & HEAVY, sorted(_tops(loaded) & HEAVY)
+    assert not {m for m in loaded if m.startswith("kseal.cli.") and m not in {
+        "kseal.cli.main", "kseal.cli.ui", "kseal.cli.commands"}}
+
+
+def test_help_loads_no_command_module(tmp_path: Path) -> None:
+    from kseal.cli.commands import COMMANDS
+
+    loaded = _imported_by(["--help"], tmp_path)
+    assert not _tops(loaded) & (HEAVY - {"typer"}), sorted(_tops(loaded) & HEAVY)
+    modules = {module for module, _ in COMMANDS.values()}
+    assert not loaded & modules, sorted(loaded & modules)
+
+
+def test_decrypt_loads_only_its_command(tmp_path: Path) -> None:
+    from kseal.cli.commands import COMMANDS
+
+    vectors = ROOT / "tests" / "vectors"
+    key = {"SOPS_AGE_KEY_FILE": str(vectors / "keys" / "age-TESTONLY.txt")}
+    loaded = _imported_by(["decrypt", str(vectors / "sops" / "secret.kseal.yaml")], tmp_path, key)
+    assert "cryptography" in _tops(loaded)  # it did decrypt
+    assert "rich" not in _tops(loaded)
+    others = {module for module, _ in COMMANDS.values()} - {COMMANDS["decrypt"][0]}
+    assert not loaded & others, sorted(loaded & others)
+
+
+def test_command_table_matches_the_commands() -> None:
+    """The static table ``kseal --help`` lists is what the command modules declare."""
+    from kseal.cli.app import load
+    from kseal.cli.commands import COMMANDS
+
+    declared: dict[str, tuple[str, str]] = {}
+    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
+        for name, command in load(module).items():
+            text = command.short_help or (command.help or "").split("\n\n")[0]
+            declared[name] = (module, " ".join(text.split()))
+    assert declared == COMMANDS

@@ -64,7 +64,7 @@ def run_editor(path: Path) -> None:
 
 
 def ask_to_retry(error: KsealError) -> bool:
-    from kseal.cli.main import report
+    from kseal.cli.ui import report
 
     report(error)
     sys.stderr.write("Press Enter to return to the editor, or Ctrl+C to give up: ")
