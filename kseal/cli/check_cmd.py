@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kseal.cli.bulk import files_under
-from kseal.errors import ConfigError, ConflictError
+from kseal.errors import ConfigError, ConflictError, ExitCode
 
 if TYPE_CHECKING:
     from kseal.check.model import Finding
@@ -29,7 +29,7 @@ def walk(paths: list[str]) -> Iterator[str]:
         elif path.is_file():
             yield _rel(path)
         elif not path.exists():
-            raise ConflictError(f"{raw}: no such file or directory", exit_code=2)
+            raise ConflictError(f"{raw}: no such file or directory", exit_code=ExitCode.INPUT)
 
 
 def _rel(path: Path) -> str:

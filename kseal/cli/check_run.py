@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kseal.errors import ConflictError, KsealError
+from kseal.errors import ConflictError, ExitCode, KsealError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +65,7 @@ def check(
         return
     if output_format not in FORMATS:
         raise ConflictError(
-            f"unknown --format {output_format!r}", hints=["use text, json or sarif"], exit_code=2
+            f"unknown --format {output_format!r}", hints=["use text, json or sarif"], exit_code=ExitCode.USAGE
         )
     try:
         keys = _sealing_keys(sealing_key or [])
@@ -73,7 +73,7 @@ def check(
         accepted = _baseline(baseline)
         found, files = scan_paths(paths or ["."], verify_mac=verify_mac, sealing_keys=keys)
     except KsealError as exc:
-        exc.exit_code = 2
+        exc.exit_code = ExitCode.INPUT
         raise
     findings = [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
     if write_baseline:
@@ -93,7 +93,7 @@ def check(
         sys.stdout.write(report.text(findings))
         _summary(findings, files)
     if any(f.level == "error" for f in findings):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.GENERIC)  # findings at error level
 
 
 def _sealing_keys(paths: list[str]) -> list[object]:

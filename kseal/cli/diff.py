@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import stores_for, unwrap
-from kseal.errors import ConflictError, KeyMaterialError, KeyRetrievalError, KsealError, MacError
+from kseal.errors import (
+    ConflictError,
+    ExitCode,
+    KeyMaterialError,
+    KeyRetrievalError,
+    KsealError,
+    MacError,
+)
 
 if TYPE_CHECKING:
     from kseal.sops.rules import Rules
@@ -182,7 +189,7 @@ def diff(
     if a == b:
         return
     _print_diff(_unified(a, b, files[0], files[1]))
-    raise typer.Exit(1)
+    raise typer.Exit(ExitCode.GENERIC)  # like diff: the files differ
 
 
 def _unified(a: bytes, b: bytes, name_a: str, name_b: str) -> list[str]:

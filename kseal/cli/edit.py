@@ -19,9 +19,7 @@ from typing import Annotated
 import typer
 
 from kseal.cli.common import stores_for
-from kseal.errors import KsealError
-
-NOT_MODIFIED = 200  # sops: FileHasNotBeenModified
+from kseal.errors import ExitCode, KsealError
 
 TEMPLATES = {
     "yaml": "# A new file: kseal encrypts every value when you save and quit.\n"
@@ -97,7 +95,7 @@ def edit(
         changed = edit_new(file, store, age=age, config=config, template=TEMPLATES[store.name])
     if not changed:
         sys.stderr.write("kseal: the file has not changed; nothing written\n")
-        raise typer.Exit(NOT_MODIFIED)
+        raise typer.Exit(ExitCode.NOT_MODIFIED)
 
 
 def register(app: typer.Typer) -> None:

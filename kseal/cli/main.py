@@ -9,9 +9,7 @@ import sys
 from typing import Any, NoReturn
 
 from kseal.cli.ui import fail
-from kseal.errors import KsealError
-
-USAGE_EXIT = 2  # docs/cli.md: a command-line usage error
+from kseal.errors import ExitCode, KsealError
 
 
 def _usage(exc: BaseException, fallback: str) -> KsealError | None:
@@ -41,7 +39,7 @@ def _usage(exc: BaseException, fallback: str) -> KsealError | None:
         if command:
             message = f"{command}: {message}"
         hints.append(f"run '{path} -h' for its usage")
-    return KsealError(message, hints=hints, exit_code=USAGE_EXIT if code == 2 else code)
+    return KsealError(message, hints=hints, exit_code=ExitCode.USAGE if code == ExitCode.USAGE else code)
 
 
 def _either(words: list[str]) -> str:
@@ -68,7 +66,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
         from kseal import __version__
 
         sys.stdout.write(f"kseal {__version__}\n")
-        raise SystemExit(0)
+        raise SystemExit(ExitCode.OK)
     from kseal.cli.commands import COMMANDS
 
     debug = "--debug" in args or os.environ.get("KSEAL_DEBUG") == "1"
@@ -83,7 +81,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
         fail(err)
     except BaseException as exc:
         _unexpected(exc, args, commands, debug)
-    raise SystemExit(code if isinstance(code, int) else 0)
+    raise SystemExit(code if isinstance(code, int) else ExitCode.OK)
 
 
 def _invoke(args: list[str], commands: list[str]) -> Any:
@@ -110,14 +108,14 @@ def _unexpected(exc: BaseException, args: list[str], commands: list[str], debug:
         raise SystemExit(exc.exit_code) from None
     if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
         sys.stderr.write("kseal: error: interrupted\n")
-        raise SystemExit(130) from None
+        raise SystemExit(ExitCode.INTERRUPTED) from None
     if isinstance(exc, BrokenPipeError):
-        raise SystemExit(141) from None
+        raise SystemExit(ExitCode.BROKEN_PIPE) from None
     if not isinstance(exc, Exception):
         raise exc
     if type(exc).__name__ == "NoArgsIsHelpError":
         exc.show()  # type: ignore[attr-defined]
-        raise SystemExit(USAGE_EXIT) from None
+        raise SystemExit(ExitCode.USAGE) from None
     from kseal.cli.argv import normalize
 
     try:
@@ -132,4 +130,4 @@ def _unexpected(exc: BaseException, args: list[str], commands: list[str], debug:
     sys.stderr.write(
         "kseal: error: unexpected internal error (rerun with --debug for a traceback)\n"
     )
-    raise SystemExit(3) from None
+    raise SystemExit(ExitCode.INTERNAL) from None

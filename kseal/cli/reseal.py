@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kseal.errors import KsealError
+from kseal.errors import ExitCode, KsealError
 
 
 def _targets(paths: list[str]) -> list[Path]:
@@ -103,7 +103,7 @@ def reseal(
         f"resealed {done} file(s), skipped {skipped} without SealedSecrets, {len(failed)} failed\n"
     )
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.GENERIC)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import decrypt_file, stores_for
-from kseal.errors import InputError, KsealError
+from kseal.errors import InputError, KsealError, killed_by
 
 if TYPE_CHECKING:
     from kseal.sops.tree import Branch
@@ -38,7 +38,7 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _status(code: int) -> int:
-    return 128 - code if code < 0 else code
+    return killed_by(-code) if code < 0 else code
 
 
 def _shell(command: str, env: dict[str, str] | None) -> int:

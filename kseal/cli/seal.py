@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kseal.errors import ConflictError, InputError, KsealError
+from kseal.errors import ConflictError, ExitCode, InputError, KsealError
 
 if TYPE_CHECKING:
     from kseal.cluster import Controller
@@ -50,7 +50,7 @@ def _format_for(path: str | None, fmt: str) -> str:
     if path and path.lower().endswith((".yaml", ".yml")):
         return "yaml"
     if fmt not in ("json", "yaml"):
-        raise KsealError(f"unsupported output format: {fmt}", exit_code=2)
+        raise KsealError(f"unsupported output format: {fmt}", exit_code=ExitCode.USAGE)
     return fmt
 
 
