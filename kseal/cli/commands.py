@@ -31,15 +31,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run COMMAND with {} replaced by the path of FILE decrypted, like 'sops exec-file'.",
     ),
     "check": (
-        "kseal.cli.check_run",
+        "kseal.cli.check",
         "Find plaintext secrets and private keys before they reach Git (exit 1 on findings).",
     ),
     "rotate": (
-        "kseal.cli.keys_cmds",
+        "kseal.cli.rotate",
         "Give FILE a new data key (re-encrypting every value), like 'sops rotate'.",
     ),
     "updatekeys": (
-        "kseal.cli.keys_cmds",
+        "kseal.cli.rotate",
         "Re-wrap FILE's data key for the recipients .sops.yaml names now, like 'sops updatekeys'.",
     ),
     "set": (
@@ -60,11 +60,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "seal": ("kseal.cli.seal", "Seal Kubernetes Secrets into SealedSecrets, like kubeseal."),
     "unseal": (
-        "kseal.cli.seal",
+        "kseal.cli.unseal",
         "Decrypt SealedSecrets offline with the controller's private keys (recovery).",
     ),
     "cert": (
-        "kseal.cli.seal",
+        "kseal.cli.cert",
         "Print the sealing certificate (from a file, a URL or the controller) with its "
         "fingerprint and expiry.",
     ),
@@ -72,7 +72,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kseal.cli.reseal",
         "Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope.",
     ),
-    "keys": ("kseal.cli.seal", "Sealing keys you own (bring your own key, offline recovery)."),
+    "keys": ("kseal.cli.cert", "Sealing keys you own (bring your own key, offline recovery)."),
 }
 
 # Commands that decrypt a file: sops checks SOPS_DECRYPTION_ORDER for them.

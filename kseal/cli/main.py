@@ -131,3 +131,8 @@ def _unexpected(exc: BaseException, args: list[str], commands: list[str], debug:
         "kseal: error: unexpected internal error (rerun with --debug for a traceback)\n"
     )
     raise SystemExit(ExitCode.INTERNAL) from None
+
+
+def precommit() -> NoReturn:
+    """The ``kseal-precommit`` console script: ``kseal check`` on the files pre-commit passes."""
+    run(["check", *sys.argv[1:]])

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kseal.cli.sealing import ENV
 from kseal.errors import ExitCode, KsealError
 
 
@@ -69,7 +70,7 @@ def reseal(
     cert: Annotated[
         str,
         typer.Option(
-            "--cert", envvar="SEALED_SECRETS_CERT", help="The new certificate (file or URL)."
+            "--cert", envvar=ENV + "CERT", help="The new certificate (file or URL)."
         ),
     ],
 ) -> None:
@@ -77,11 +78,10 @@ def reseal(
     from rich.console import Console
     from rich.progress import Progress
 
-    from kseal.cli.seal import _read_cert
-    from kseal.cli.unseal import private_keys
+    from kseal.cli.sealing import private_keys, read_cert
 
     old = private_keys(private_key, "-k/--private-key")
-    new_cert = _read_cert(cert)
+    new_cert = read_cert(cert)
     new_cert.check_valid(datetime.now(UTC))
     files = _targets(paths)
     console = Console(stderr=True)

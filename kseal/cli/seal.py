@@ -1,4 +1,5 @@
-"""Sealed resources: ``kseal seal`` (a drop-in for kubeseal), ``unseal``, ``cert``, ``keys``."""
+"""``kseal seal``: a drop-in for kubeseal (sealing, merging, re-encrypting, validating, and its
+``--recovery-unseal`` and ``--fetch-cert`` modes)."""
 
 from __future__ import annotations
 
@@ -8,50 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kseal.errors import ConflictError, ExitCode, InputError, KsealError
+from kseal.cli.sealing import ENV, format_for, read_cert, write_text
+from kseal.errors import ConflictError, InputError, KsealError
 
 if TYPE_CHECKING:
     from kseal.cluster import Controller
     from kseal.keys import Certificate
-
-ENV = "SEALED_SECRETS_"
-
-
-def _read_cert(cert: str | None, target: Controller | None = None) -> Certificate:
-    from kseal import keys
-    from kseal.fileio import read_input
-
-    if not cert:
-        if target is None:
-            raise KsealError("no certificate: pass --cert FILE (or set SEALED_SECRETS_CERT)")
-        from kseal import cluster
-
-        return keys.load_certificate(cluster.fetch_certificate(target))
-    if cert.startswith(("http://", "https://")):
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(cert, timeout=30) as response:  # noqa: S310 - http(s) only
-                data = response.read()
-        except OSError as exc:
-            raise KsealError(f"cannot fetch the certificate from {cert}: {exc}") from None
-    else:
-        data = read_input(cert.removeprefix("file://"))
-    return keys.load_certificate(data)
-
-
-def _write(obj_text: str, path: str | None) -> None:
-    from kseal.fileio import write_output
-
-    write_output(path, obj_text.encode(), plaintext=False)
-
-
-def _format_for(path: str | None, fmt: str) -> str:
-    if path and path.lower().endswith((".yaml", ".yml")):
-        return "yaml"
-    if fmt not in ("json", "yaml"):
-        raise KsealError(f"unsupported output format: {fmt}", exit_code=ExitCode.USAGE)
-    return fmt
 
 
 def seal(
@@ -202,9 +165,9 @@ def seal(
     if re_encrypt:
         _re_encrypt(target, input_file, output, fmt)
         return
-    certificate = _read_cert(cert, target)
+    certificate = read_cert(cert, target)
     if fetch_cert:
-        _write(certificate.pem.decode(), output)
+        write_text(certificate.pem.decode(), output)
         return
     certificate.check_valid(datetime.now(UTC))
     scope_value = sealed.Scope.parse(scope)
@@ -227,7 +190,7 @@ def seal(
             namespace,
         )
         return
-    fmt = _format_for(output, fmt)
+    fmt = format_for(output, fmt)
     out = []
     for doc in secrets_in:
         secret.check_secret(doc)
@@ -253,7 +216,7 @@ def seal(
             if not cluster.verify(target, ss):
                 raise KsealError(f"unable to decrypt sealed secret: {ss['metadata']['name']}")
         out.append(manifests.dump_yaml(ss) if fmt == "yaml" else manifests.dump_json(ss))
-    _write("".join(out), output)
+    write_text("".join(out), output)
 
 
 def _re_encrypt(target: Controller, input_file: str | None, output: str | None, fmt: str) -> None:
@@ -270,7 +233,7 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
     destination = output or input_file
     if destination and not output:  # in place: keep the file's own format
         fmt = "json" if raw_in.lstrip().startswith(b"{") else "yaml"
-    fmt = _format_for(destination, fmt)
+    fmt = format_for(destination, fmt)
     out = []
     for doc in docs:
         secret.check_sealed_secret(doc)
@@ -278,7 +241,7 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
             shapes.mapping(doc.get("metadata"), "metadata").pop(field, None)
         rotated = json.loads(cluster.rotate(target, doc))
         out.append(manifests.dump_yaml(rotated) if fmt == "yaml" else manifests.dump_json(rotated))
-    _write("".join(out), destination)
+    write_text("".join(out), destination)
 
 
 def _seal_raw(
@@ -379,11 +342,4 @@ def _merge(
 
 
 def register(app: typer.Typer) -> None:
-    from kseal.cli.unseal import unseal
-
     app.command("seal")(seal)
-    app.command("unseal")(unseal)
-    from kseal.cli.certs import cert, keys_app
-
-    app.command("cert")(cert)
-    app.add_typer(keys_app, name="keys")

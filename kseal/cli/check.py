@@ -99,7 +99,7 @@ def check(
 def _sealing_keys(paths: list[str]) -> list[object]:
     if not paths:
         return []
-    from kseal.cli.unseal import private_keys
+    from kseal.cli.sealing import private_keys
 
     return list(private_keys(paths, "--sealing-key"))
 
@@ -175,13 +175,6 @@ def _fix(
         sys.stderr.write(f"kseal: {path}: encrypted\n")
     found, _ = scan_paths(paths, verify_mac=verify_mac, sealing_keys=keys)
     return [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
-
-
-def precommit() -> None:
-    """The ``kseal-precommit`` console script: ``kseal check`` on the files pre-commit passes."""
-    from kseal.cli.main import run
-
-    run(["check", *sys.argv[1:]])
 
 
 def register(app: typer.Typer) -> None:
