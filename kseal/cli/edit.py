@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from kseal.cli.common import stores_for
+from kseal.cli.options import Config, IgnoreMac, InputType
 from kseal.errors import ExitCode
 
 TEMPLATES = {
@@ -33,18 +34,12 @@ TEMPLATES = {
 
 def edit(
     file: Annotated[str, typer.Argument(metavar="FILE", help="The file (created if absent).")],
-    input_type: Annotated[
-        str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
-    ] = None,
+    input_type: InputType = None,
     age: Annotated[
         str | None, typer.Option("-a", "--age", help="Recipients for a new file (comma-separated).")
     ] = None,
-    ignore_mac: Annotated[
-        bool, typer.Option("--ignore-mac", help="Skip the integrity check (dangerous).")
-    ] = False,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
-    ] = None,
+    ignore_mac: IgnoreMac = False,
+    config: Config = None,
 ) -> None:
     """Edit an encrypted FILE in $SOPS_EDITOR/$EDITOR, like 'sops edit'."""
     from kseal.cli.edit_flow import edit_existing, edit_new

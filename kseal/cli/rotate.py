@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import stores_for, unwrap
+from kseal.cli.options import Config, InputType
 from kseal.errors import ConflictError, KsealError
 
 if TYPE_CHECKING:
@@ -20,9 +21,6 @@ Files = Annotated[
     typer.Argument(
         metavar="FILE...", help="Files, directories or quoted globs.", show_default=False
     ),
-]
-InputType = Annotated[
-    str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
 ]
 
 
@@ -119,9 +117,7 @@ def updatekeys(
     files: Files,
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")] = False,
     input_type: InputType = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
-    ] = None,
+    config: Config = None,
 ) -> None:
     """Re-wrap FILE's data key for the recipients .sops.yaml names now, like 'sops updatekeys'."""
     from kseal.cli import bulk

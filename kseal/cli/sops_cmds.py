@@ -11,6 +11,7 @@ import typer
 
 from kseal.cli.common import stores_for, unwrap
 from kseal.cli.creation import recipients_and_rules, rules_from_flags
+from kseal.cli.options import Config, IgnoreMac, InputType
 from kseal.errors import ConflictError
 
 if TYPE_CHECKING:
@@ -18,12 +19,6 @@ if TYPE_CHECKING:
 
 InPlace = Annotated[bool, typer.Option("-i", "--in-place", help="Write the result over FILE.")]
 Output = Annotated[str | None, typer.Option("--output", help="Write the result to this file.")]
-InputType = Annotated[
-    str | None,
-    typer.Option(
-        "--input-type", help="yaml, json, dotenv, ini or binary (default: from the name)."
-    ),
-]
 OutputType = Annotated[
     str | None, typer.Option("--output-type", help="Format to write (default: the input format).")
 ]
@@ -100,9 +95,7 @@ def encrypt(
         bool, typer.Option("--mac-only-encrypted", help="Authenticate only the encrypted values.")
     ] = False,
     filename_override: Override = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
-    ] = None,
+    config: Config = None,
     indent: Indent = None,
     shamir_threshold: Threshold = None,
 ) -> None:
@@ -229,9 +222,7 @@ def decrypt(
         str | None,
         typer.Option("--extract", help='Print only this path, e.g. \'["data"]["password"]\'.'),
     ] = None,
-    ignore_mac: Annotated[
-        bool, typer.Option("--ignore-mac", help="Skip the integrity check (dangerous).")
-    ] = False,
+    ignore_mac: IgnoreMac = False,
     filename_override: Override = None,
     indent: Indent = None,
 ) -> None:
