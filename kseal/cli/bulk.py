@@ -20,12 +20,10 @@ from pathlib import Path
 
 from kseal.cli.common import SETTINGS
 from kseal.errors import ConflictError, KsealError, NoFileError
+from kseal.filewalk import files_under
 
 # File name endings a directory walk considers; explicitly named files are always taken.
 KNOWN_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini")
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox"}
-# skipped only when they really are virtual environments (a venv/ of manifests is read)
-VENV_DIRS = {".venv", "venv"}
 
 
 class Skip(Exception):
@@ -59,14 +57,6 @@ def is_bulk(paths: list[str]) -> bool:
         return False
     only = paths[0]
     return Path(only).is_dir() or (has_glob(only) and not Path(only).exists())
-
-
-def files_under(directory: Path) -> Iterator[Path]:
-    """Every file below ``directory``, sorted, skipping VCS, virtualenv and node_modules dirs."""
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not _skipped(Path(root), d))
-        for name in sorted(files):
-            yield Path(root) / name
 
 
 def in_place_only(paths: list[str], in_place: bool, verb: str) -> None:
@@ -140,12 +130,6 @@ def _glob(base: str, parts: list[str]) -> Iterator[str]:
         if rest and not _real_dir(entry):
             continue
         yield from _glob(os.path.join(base, entry.name), rest)
-
-
-def _skipped(root: Path, name: str) -> bool:
-    if name in SKIP_DIRS:
-        return True
-    return name in VENV_DIRS and (root / name / "pyvenv.cfg").is_file()
 
 
 def expand(paths: Iterable[str]) -> list[Path]:

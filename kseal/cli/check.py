@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kseal.check.model import Finding
+    from kseal.check.sopsrules import VerifyMac
     from kseal.check.suppress import Allow
 
 FORMATS = ("text", "json", "sarif")
@@ -56,8 +57,8 @@ def check(
 ) -> None:
     """Find plaintext secrets and private keys before they reach Git (exit 1 on findings)."""
     from kseal.check import report
+    from kseal.check.files import allowlist
     from kseal.check.model import RULES
-    from kseal.cli.check_cmd import _allowlist, scan_paths
 
     if list_rules:
         for r in RULES.values():
@@ -65,13 +66,15 @@ def check(
         return
     if output_format not in FORMATS:
         raise ConflictError(
-            f"unknown --format {output_format!r}", hints=["use text, json or sarif"], exit_code=ExitCode.USAGE
+            f"unknown --format {output_format!r}",
+            hints=["use text, json or sarif"],
+            exit_code=ExitCode.USAGE,
         )
     try:
         keys = _sealing_keys(sealing_key or [])
-        allow = _allowlist(Path.cwd().resolve())
+        allow = allowlist(Path.cwd().resolve())
         accepted = _baseline(baseline)
-        found, files = scan_paths(paths or ["."], verify_mac=verify_mac, sealing_keys=keys)
+        found, files = _scan(paths or ["."], verify_mac, keys)
     except KsealError as exc:
         exc.exit_code = ExitCode.INPUT
         raise
@@ -152,7 +155,7 @@ def _fix(
     allow: list[Allow],
     accepted: Callable[[Finding], bool],
 ) -> list[Finding]:
-    from kseal.cli.check_cmd import Rules, scan_paths
+    from kseal.check.files import Rules
     from kseal.cli.sops_cmds import encrypt_in_place
 
     if not yes and not sys.stdin.isatty():
@@ -173,8 +176,26 @@ def _fix(
                 continue
         encrypt_in_place(path)
         sys.stderr.write(f"kseal: {path}: encrypted\n")
-    found, _ = scan_paths(paths, verify_mac=verify_mac, sealing_keys=keys)
+    found, _ = _scan(paths, verify_mac, keys)
     return [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
+
+
+def _scan(paths: list[str], verify_mac: bool, keys: list[object]) -> tuple[list[Finding], int]:
+    from kseal.check.files import scan_paths
+
+    return scan_paths(paths, verifier=_verifier if verify_mac else None, sealing_keys=keys)
+
+
+def _verifier(path: str) -> VerifyMac:
+    from kseal.cli.common import stores_for, unwrap
+    from kseal.sops import engine
+
+    store, _ = stores_for(path)
+
+    def verify(data: bytes) -> None:
+        engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
+
+    return verify
 
 
 def register(app: typer.Typer) -> None:
