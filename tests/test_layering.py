@@ -20,6 +20,7 @@ OWNERS = {
     "pyrage": {"kseal.agekey"},
     "kubernetes": {"kseal.cluster"},
     "re2": {"kseal.goregex"},
+    "rich": {"kseal.cli.ui"},  # the terminal: progress, tables, colours
 }
 CLI_ONLY = ("typer", "rich", "click")
 # Pure cores: no terminal, no cluster, no environment or process access.

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kseal.cli import ui
 from kseal.cli.common import SETTINGS
 from kseal.errors import ConflictError, KsealError, NoFileError
 from kseal.filewalk import files_under
@@ -175,7 +176,7 @@ def run(
     """Run ``action`` on each file; ``interactive`` actions prompt, so no progress bar."""
     outcomes: list[Outcome] = []
     tty = sys.stderr.isatty()
-    progress = _Progress(verb, len(files)) if tty and len(files) > 1 and not interactive else None
+    progress = ui.FileProgress(verb, len(files)) if tty and len(files) > 1 and not interactive else None
     try:
         for path in files:
             if progress is not None:
@@ -209,35 +210,6 @@ def _line(o: Outcome) -> None:
         sys.stderr.write(f"kseal: hint: {hint}\n")
 
 
-class _Progress:
-    """A transient bar naming the file being processed (redrawn for each file, so a slow file
-    is visible)."""
-
-    def __init__(self, verb: str, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.verb = verb
-        self.bar = Progress(
-            TextColumn(verb),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            transient=True,
-        )
-        self.bar.start()
-        self.task = self.bar.add_task("", total=total)
-
-    def show(self, path: str) -> None:
-        self.bar.update(self.task, description=path)
-        self.bar.refresh()
-
-    def advance(self) -> None:
-        self.bar.advance(self.task)
-
-    def stop(self) -> None:
-        self.bar.stop()
-
-
 def _kind(o: Outcome) -> int:
     """Sort order of the summary: failures, then skips, then successes."""
     if not o.ok:
@@ -255,22 +227,12 @@ def _summary(verb: str, outcomes: list[Outcome], tty: bool, verbose: bool) -> No
     if not tty:
         sys.stderr.write(f"kseal: {totals}\n")
         return
-    from rich.console import Console
-    from rich.table import Table
-
     shown = sorted(
         (o for o in outcomes if verbose or _kind(o) < 2),
         key=lambda o: (_kind(o), o.status, o.path),
     )
-    console = Console(stderr=True, highlight=False)
-    if shown:
-        table = Table()
-        table.add_column("file")
-        table.add_column("result")
-        for o in shown:
-            table.add_row(o.path, o.status, style=("red", "yellow", "green")[_kind(o)])
-        console.print(table)
-    console.print(totals)
+    rows = (([o.path, o.status], ("red", "yellow", "green")[_kind(o)]) for o in shown)
+    ui.print_table(("file", "result"), rows, totals)
     for o in shown:
         for hint in o.hints if not o.ok else ():
             sys.stderr.write(f"kseal: hint: {o.path}: {hint}\n")

@@ -126,24 +126,16 @@ def _summary(findings: list[Finding], files: int) -> None:
     if not sys.stderr.isatty() or not findings:
         sys.stderr.write(totals + "\n")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from kseal.cli import ui
 
-    table = Table(title=None)
-    for col in ("rule", "name", "found", "fix"):
-        table.add_column(col)
-    for rid in sorted({f.rule for f in findings}):
-        n = sum(f.rule == rid for f in findings)
-        table.add_row(
-            rid,
-            RULES[rid].name,
-            str(n),
-            RULES[rid].hint,
-            style="yellow" if RULES[rid].level == "warning" else "red",
+    rows = (
+        (
+            [rid, RULES[rid].name, str(sum(f.rule == rid for f in findings)), RULES[rid].hint],
+            "yellow" if RULES[rid].level == "warning" else "red",
         )
-    console = Console(stderr=True, highlight=False)
-    console.print(table)
-    console.print(totals)
+        for rid in sorted({f.rule for f in findings})
+    )
+    ui.print_table(("rule", "name", "found", "fix"), rows, totals)
 
 
 def _fix(

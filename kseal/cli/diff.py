@@ -209,14 +209,10 @@ def _print_diff(lines: list[str]) -> None:
         sys.stdout.buffer.write("".join(lines).encode("utf-8", "surrogateescape"))
         sys.stdout.buffer.flush()
         return
-    from rich.console import Console
-    from rich.text import Text
+    from kseal.cli import ui
 
-    console = Console(highlight=False, emoji=False, markup=False, soft_wrap=True)
     text = "".join(lines).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    for line in text.splitlines():
-        style = next((s for prefix, s in _STYLES if line.startswith(prefix)), "")
-        console.print(Text(line, style=style))
+    ui.print_styled(text.splitlines(), _STYLES, stderr=False)
 
 
 _STYLES = (("---", "bold"), ("+++", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))

@@ -8,7 +8,6 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from kseal.cli.ui import fail
 from kseal.errors import ExitCode, KsealError
 
 
@@ -78,6 +77,8 @@ def run(argv: list[str] | None = None) -> NoReturn:
             import traceback
 
             traceback.print_exc()
+        from kseal.cli.ui import fail
+
         fail(err)
     except BaseException as exc:
         _unexpected(exc, args, commands, debug)
@@ -124,6 +125,8 @@ def _unexpected(exc: BaseException, args: list[str], commands: list[str], debug:
         normal_args = args
     usage = _usage(exc, _command_path(normal_args, commands))
     if usage is not None:
+        from kseal.cli.ui import fail
+
         fail(usage)
     if debug:
         raise exc

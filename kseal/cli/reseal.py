@@ -75,19 +75,15 @@ def reseal(
     ],
 ) -> None:
     """Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope."""
-    from rich.console import Console
-    from rich.progress import Progress
-
+    from kseal.cli import ui
     from kseal.cli.sealing import private_keys, read_cert
 
     old = private_keys(private_key, "-k/--private-key")
     new_cert = read_cert(cert)
     new_cert.check_valid(datetime.now(UTC))
     files = _targets(paths)
-    console = Console(stderr=True)
     done, skipped, failed = 0, 0, []
-    with Progress(console=console, transient=True, disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task("resealing", total=len(files))
+    with ui.counting("resealing", len(files)) as step:
         for path in files:
             try:
                 if _reseal_file(path, old, new_cert):
@@ -96,7 +92,7 @@ def reseal(
                     skipped += 1
             except KsealError as err:
                 failed.append(f"{path}: {err.message}")
-            progress.advance(task)
+            step()
     for line in failed:
         sys.stderr.write(f"kseal: error: {line}\n")
     sys.stderr.write(

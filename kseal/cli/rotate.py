@@ -183,13 +183,9 @@ def _show(name: str, update: KeyUpdate) -> None:
     if update.threshold_before != update.threshold_after:
         lines.append(f"Shamir threshold: {update.threshold_before} -> {update.threshold_after}")
     if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.text import Text
+        from kseal.cli import ui
 
-        console = Console(stderr=True, highlight=False)
-        for line in lines:
-            style = "green" if line.startswith("+++") else "red" if line.startswith("---") else ""
-            console.print(Text(line, style=style))
+        ui.print_styled(lines, (("+++", "green"), ("---", "red")), stderr=True)
     else:
         sys.stderr.write("".join(f"{line}\n" for line in lines))
 
