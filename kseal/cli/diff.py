@@ -329,13 +329,10 @@ def _is_encrypted(path: Path) -> bool:
         data = path.read_bytes()
     except OSError:
         return False
-    if b"sops" not in data:
-        return False
-    store, _ = stores_for(str(path))
-    try:
-        return store.load(data).metadata is not None
-    except (KsealError, ValueError):
-        return False
+    from kseal.sops.stores import format_for_path
+    from kseal.sopsfile import has_sops_metadata
+
+    return has_sops_metadata(data, format_for_path(str(path)))
 
 
 def register(app: typer.Typer) -> None:

@@ -167,10 +167,9 @@ def filestatus(file: FileArg, input_type: InputType = None) -> None:
         data = read_input(file)
     except NoFileError as err:
         raise KsealError(err.message, hints=err.hints) from None  # exit 1, as sops
-    try:
-        encrypted = store.load(data).metadata is not None
-    except InputError:
-        encrypted = False
+    from kseal.sopsfile import has_sops_metadata
+
+    encrypted = has_sops_metadata(data, store.name)
     sys.stdout.write('{"encrypted":%s}\n' % ("true" if encrypted else "false"))
 
 
