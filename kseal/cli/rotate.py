@@ -50,18 +50,18 @@ def rotate(
         if output:
             raise ConflictError("--output takes a single FILE")
         bulk.in_place_only(files, in_place, "rotated")
-        targets = bulk.expand(files)
-        raise typer.Exit(
-            bulk.run(
-                "rotate",
-                targets,
-                lambda p: _rotate_one(str(p), str(p), add, remove, input_type, True),
-            )
+        code = bulk.run(
+            "rotate",
+            bulk.expand(files),
+            lambda p: _rotate_one(str(p), str(p), add, remove, input_type),
+            skip=bulk.NOT_ENCRYPTED,
+            only_encrypted=True,
         )
+        raise typer.Exit(code)
     if in_place and output:
         raise ConflictError("--in-place and --output cannot be used together")
     file = files[0]
-    _rotate_one(file, file if in_place else output, add, remove, input_type, False)
+    _rotate_one(file, file if in_place else output, add, remove, input_type)
 
 
 def _split(text: str | None) -> list[str]:
@@ -79,27 +79,16 @@ def _rotate_one(
     add: list[str],
     remove: list[str],
     input_type: str | None,
-    many: bool,
 ) -> str:
     from datetime import UTC, datetime
 
     from kseal import agekey
-    from kseal.cli.bulk import Skip, skip_if_plain
     from kseal.cli.common import decrypt_to_change
-    from kseal.errors import NotEncryptedError
     from kseal.fileio import read_input, write_output
     from kseal.sops import workflows
 
     store, _ = stores_for(file, None, input_type, None)
-    data = read_input(file)
-    if many:
-        skip_if_plain(data)
-    try:
-        dec = decrypt_to_change(file, data, store)
-    except NotEncryptedError:
-        if many:
-            raise Skip("not encrypted") from None
-        raise
+    dec = decrypt_to_change(file, read_input(file), store)
     result = workflows.rotate(
         dec,
         store,
@@ -139,7 +128,7 @@ def updatekeys(
 
 def _update_one(path: Path, yes: bool, input_type: str | None, config: str | None) -> str:
     from kseal import agekey
-    from kseal.cli.bulk import Skip, skip_if_plain
+    from kseal.cli.bulk import Skip
     from kseal.cli.creation import creation_rule
     from kseal.fileio import read_input, write_atomic
     from kseal.sops import workflows
@@ -152,7 +141,8 @@ def _update_one(path: Path, yes: bool, input_type: str | None, config: str | Non
         )
     store, _ = stores_for(str(path), None, input_type, None)
     data = read_input(str(path))
-    skip_if_plain(data)
+    if b"sops" not in data:
+        raise Skip("not encrypted")  # not parsed: a Helm template in a tree is no failure
     update = workflows.update_keys(
         data,
         store,
