@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,6 +227,3 @@ def no_identity_error(metadata: Metadata, found: Discovery) -> KeyRetrievalError
         hints.append("put your age key in ~/.config/sops/age/keys.txt or set SOPS_AGE_KEY_FILE")
     return KeyRetrievalError("no identity could decrypt the data key", hints=hints)
 
-
-def identities_summary(identities: Sequence[agekey.Identity]) -> str:
-    return ", ".join(sorted({i.source for i in identities}))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from kseal.errors import KsealError
+from kseal.errors import ExitCode, KsealError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
@@ -29,7 +29,7 @@ NAMESPACE_WIDE_ANNOTATION = "sealedsecrets.bitnami.com/namespace-wide"
 class UnsealError(KsealError):
     """No key could decrypt a sealed value (the controller's ``no key could decrypt secret``)."""
 
-    exit_code = 1
+    exit_code = ExitCode.GENERIC
 
 
 class Scope(Enum):
@@ -46,7 +46,7 @@ class Scope(Enum):
                 return scope
         raise KsealError(
             f"invalid scope {text!r}: must be one of: strict, namespace-wide, cluster-wide",
-            exit_code=2,
+            exit_code=ExitCode.INPUT,
         )
 
     @classmethod

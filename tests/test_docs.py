@@ -35,3 +35,41 @@ def test_docs_pin_no_tag_that_does_not_exist() -> None:
         for rev in re.findall(r"\brev: (\S+)", text):
             assert re.fullmatch(r"[0-9a-f]{40}", rev), (page, rev)
         assert not re.search(r"kseal@v\d", text), page
+
+
+def test_every_exit_code_has_a_meaning() -> None:
+    from kseal.errors import MEANINGS, ExitCode
+
+    assert set(MEANINGS) == set(ExitCode)
+
+
+# Owned by the sops-core work of issue 10, which switches them to ExitCode.
+_EXIT_NUMBERS_PENDING = {"kseal/sops/stores/__init__.py"}
+
+
+def test_no_exit_code_is_a_bare_number() -> None:
+    """Exit codes come from kseal.errors.ExitCode: no ``SystemExit(3)``, ``typer.Exit(1)`` or
+    ``exit_code=2`` anywhere in kseal/."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "kseal").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        if rel in _EXIT_NUMBERS_PENDING:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            numbers: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                name = ast.unparse(node.func)
+                if name.endswith(("SystemExit", "Exit")):
+                    numbers += node.args
+                numbers += [k.value for k in node.keywords if k.arg == "exit_code"]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(ast.unparse(t).endswith("exit_code") for t in targets) and node.value:
+                    numbers.append(node.value)
+            found += [
+                f"{rel}:{n.lineno}" for n in numbers
+                if isinstance(n, ast.Constant) and isinstance(n.value, int)
+            ]
+    assert not found, found

@@ -1,4 +1,6 @@
-"""Regenerate docs/cli.md from the CLI's own --help output (``--check`` fails if it is stale)."""
+"""Regenerate docs/cli.md from the CLI itself (the command tree, each command's --help, the
+ExitCode enum) and the rule table of docs/check.md from kseal.check.model (``--check`` fails if
+either is stale)."""
 
 from __future__ import annotations
 
@@ -6,14 +8,19 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "cli.md"
-COMMANDS = [
-    "", "encrypt", "decrypt", "edit", "set", "unset", "filestatus", "rotate", "updatekeys",
-    "exec-env", "exec-file", "diff", "git-setup", "check", "keygen",
-    "seal", "unseal", "reseal", "cert", "keys", "keys generate",
-]
+CHECK_DOC = ROOT / "docs" / "check.md"
+RULES_START = "| id | name | what it finds |\n|---|---|---|\n"
+RULES_END = "\n\n`kseal check --list-rules`"
+
+sys.path.insert(0, str(ROOT))
+
+from kseal.check.model import RULES  # noqa: E402
+from kseal.cli.app import full_tree  # noqa: E402
+from kseal.errors import MEANINGS, ExitCode  # noqa: E402
 
 HEADER = """# kseal CLI reference
 
@@ -21,30 +28,15 @@ Generated from `kseal --help` by `python3 tools/gen_cli_docs.py`; a test fails w
 
 """
 
-EXIT_CODES = """## Exit codes
+EXIT_CODES_INTRO = """## Exit codes
 
 kseal uses sops's exit codes for the situations sops defines, so scripts keep working.
 
 | code | meaning |
 |---|---|
-| 0 | success |
-| 1 | generic error: no matching `.sops.yaml` rule, sops metadata missing or malformed, bad recipient; an `--extract`/`unset` path that names nothing; `filestatus` of a missing file |
-| 2 | the input cannot be read or parsed; also a command-line usage error (unknown command or option, missing argument, bad value) |
-| 3 | the output cannot be written; an unexpected internal error (rerun with `--debug`) |
-| 4 | the tree cannot be written in the requested format |
-| 8 | conflicting options (`-i` with `--output`, `-i` with stdin, two selection rules) |
-| 23 | a value could not be encrypted |
-| 25 | a value is malformed or failed authentication (tampered, or moved to another path) |
-| 51 | the MAC is missing, cannot be decrypted, or does not match |
-| 91 | malformed `--extract`/`set`/`unset` path |
-| 92 | the input holds no document |
-| 100 | the named file does not exist |
-| 112 | `--decryption-order` or `SOPS_DECRYPTION_ORDER` names a key type twice |
-| 128 | no identity could decrypt the data key (the hints list what was tried) |
-| 130 | interrupted (143 for SIGTERM, 129 for SIGHUP during `edit`) |
-| 200 | `edit`: the file was not changed, nothing written |
-| 203 | the file is already encrypted |
+"""
 
+EXIT_CODES_OUTRO = """
 In bulk mode (several files, a directory or a glob), the exit status is 0 when no file failed,
 else the exit code of the first file that failed. On a terminal, the summary lists the files that
 failed or were skipped, sorted by status, then the totals (`--verbose`: every file); elsewhere
@@ -52,6 +44,36 @@ each file gets one line as it is done. `exec-env` and `exec-file` exit with the
 command's status (128 + N when it was killed by signal N). `diff A B` exits 0 when the decrypted
 files are the same and 1 when they differ, like `diff`.
 """
+
+
+def command_paths() -> list[str]:
+    """Every command path, walking the command tree (``""`` is ``kseal`` itself)."""
+    paths: list[str] = []
+
+    def walk(command: Any, path: str) -> None:
+        paths.append(path)
+        for name in command.list_commands(None) if hasattr(command, "list_commands") else []:
+            walk(command.get_command(None, name), f"{path} {name}".strip())
+
+    walk(full_tree(), "")
+    return paths
+
+
+def exit_codes() -> str:
+    """The exit-code table, from :class:`kseal.errors.ExitCode` (an alias shares its row)."""
+    rows = "".join(f"| {int(code)} | {MEANINGS[code]} |\n" for code in ExitCode)
+    return EXIT_CODES_INTRO + rows + EXIT_CODES_OUTRO
+
+
+def rule_table() -> str:
+    return "\n".join(f"| {r.id} | {r.name} | {r.finds} |" for r in RULES.values())
+
+
+def render_check(text: str) -> str:
+    """docs/check.md with its rule table rebuilt from :data:`kseal.check.model.RULES`."""
+    head, _, rest = text.partition(RULES_START)
+    _, _, tail = rest.partition(RULES_END)
+    return head + RULES_START + rule_table() + RULES_END + tail
 
 
 SOPS_COMMAND_LINES = """## sops command lines
@@ -75,24 +97,26 @@ unknown command or option, a missing argument, a bad value) are one `kseal: erro
 def render() -> str:
     env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1"}
     parts = [HEADER]
-    for command in COMMANDS:
+    for command in command_paths():
         args = [sys.executable, "-m", "kseal", *command.split(), "--help"]
         out = subprocess.run(args, capture_output=True, text=True, env=env, check=True, cwd=ROOT)
         title = f"kseal {command}".strip()
         parts.append(f"## `{title}`\n\n```text\n{out.stdout.rstrip()}\n```\n\n")
     parts.append(SOPS_COMMAND_LINES)
-    parts.append(EXIT_CODES)
+    parts.append(exit_codes())
     return "".join(parts)
 
 
 def main() -> int:
-    text = render()
+    pages = {TARGET: render(), CHECK_DOC: render_check(CHECK_DOC.read_text())}
     if "--check" in sys.argv:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print("docs/cli.md is stale: run python3 tools/gen_cli_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
+        stale = [p for p, text in pages.items() if not p.exists() or p.read_text() != text]
+        for page in stale:
+            rel = page.relative_to(ROOT)
+            print(f"{rel} is stale: run python3 tools/gen_cli_docs.py", file=sys.stderr)
+        return 1 if stale else 0
+    for page, text in pages.items():
+        page.write_text(text)
     return 0
 
 

@@ -31,13 +31,6 @@ class Context:
     sealing_keys: Sequence[Any] = field(default_factory=list)
 
 
-def is_sops_doc(doc: Map) -> bool:
-    meta = doc.get("sops")
-    return isinstance(meta, Map) and (
-        meta.get("mac") is not None or meta.get("version") is not None
-    )
-
-
 def _where(doc: Map) -> str:
     meta = doc.get("metadata")
     name = ns = ""

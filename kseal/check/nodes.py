@@ -12,6 +12,7 @@ on its own and the broken ones are left out.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -64,6 +65,77 @@ class Seq:
 Node = Scalar | Map | Seq
 
 
+class _Builder:
+    """Nodes from YAML events: the documents read, the open collections with their pending
+    keys, and the anchors seen (one handler per event kind)."""
+
+    def __init__(self, line_offset: int, strings: list[Scalar] | None) -> None:
+        self.docs: list[Node] = []
+        self.stack: list[Map | Seq] = []
+        self.pending_key: list[Scalar | None] = []
+        self.anchors: dict[str, Node] = {}
+        self.line_offset = line_offset
+        self.strings = strings
+        self.handlers: dict[str, Callable[[Any], None]] = {
+            "ScalarEvent": self.scalar,
+            "MappingStartEvent": lambda ev: self.start(ev, Map),
+            "SequenceStartEvent": lambda ev: self.start(ev, Seq),
+            "MappingEndEvent": self.end,
+            "SequenceEndEvent": self.end,
+            "AliasEvent": self.alias,
+        }
+
+    def feed(self, ev: Any) -> None:
+        handler = self.handlers.get(type(ev).__name__)
+        if handler is not None:
+            handler(ev)
+
+    def add(self, node: Node) -> None:
+        if not self.stack:
+            self.docs.append(node)
+            return
+        top = self.stack[-1]
+        if isinstance(top, Seq):
+            top.items.append(node)
+        elif self.pending_key[-1] is None:
+            self.pending_key[-1] = (
+                node if isinstance(node, Scalar) else Scalar("", False, node.line, node.col)
+            )
+        else:
+            top.items.append((self.pending_key[-1], node))
+            self.pending_key[-1] = None
+
+    def scalar(self, ev: Any) -> None:
+        mark = ev.start_mark
+        scalar = Scalar(
+            ev.value, ev.style is None, mark.line + 1 + self.line_offset, mark.column + 1
+        )
+        if self.strings is not None and "kind" in ev.value and "ecret" in ev.value.lower():
+            self.strings.append(scalar)
+        if ev.anchor:
+            self.anchors[ev.anchor] = scalar
+        self.add(scalar)
+
+    def start(self, ev: Any, kind: type[Map] | type[Seq]) -> None:
+        mark = ev.start_mark
+        coll: Map | Seq = kind(mark.line + 1 + self.line_offset, mark.column + 1)
+        if ev.anchor:
+            self.anchors[ev.anchor] = coll
+        self.add(coll)
+        self.stack.append(coll)
+        self.pending_key.append(None)
+
+    def end(self, _ev: Any) -> None:
+        self.stack.pop()
+        self.pending_key.pop()
+
+    def alias(self, ev: Any) -> None:
+        target = self.anchors.get(ev.anchor)
+        if target is None or any(target is open_node for open_node in self.stack):
+            target = Scalar("", True, ev.start_mark.line + 1 + self.line_offset, 1)
+        self.add(target)
+
+
 def parse(
     text: str, line_offset: int = 0, strings: list[Scalar] | None = None, partial: bool = False
 ) -> list[Node]:
@@ -71,61 +143,14 @@ def parse(
     returns what was read before the error). Lines are counted from ``line_offset``; string
     scalars that may hold a manifest (``kind`` and ``secret`` in them) are added to
     ``strings``."""
-    docs: list[Node] = []
-    stack: list[Map | Seq] = []
-    pending_key: list[Scalar | None] = []
-    anchors: dict[str, Node] = {}
-
-    def add(node: Node) -> None:
-        if not stack:
-            docs.append(node)
-            return
-        top = stack[-1]
-        if isinstance(top, Seq):
-            top.items.append(node)
-        elif pending_key[-1] is None:
-            pending_key[-1] = (
-                node if isinstance(node, Scalar) else Scalar("", False, node.line, node.col)
-            )
-        else:
-            top.items.append((pending_key[-1], node))
-            pending_key[-1] = None
-
+    builder = _Builder(line_offset, strings)
     try:
         for ev in events(text):
-            kind = type(ev).__name__
-            if kind == "ScalarEvent":
-                mark = ev.start_mark
-                scalar = Scalar(
-                    ev.value, ev.style is None, mark.line + 1 + line_offset, mark.column + 1
-                )
-                if strings is not None and "kind" in ev.value and "ecret" in ev.value.lower():
-                    strings.append(scalar)
-                if ev.anchor:
-                    anchors[ev.anchor] = scalar
-                add(scalar)
-            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
-                mark = ev.start_mark
-                coll: Map | Seq = (Map if kind == "MappingStartEvent" else Seq)(
-                    mark.line + 1 + line_offset, mark.column + 1
-                )
-                if ev.anchor:
-                    anchors[ev.anchor] = coll
-                add(coll)
-                stack.append(coll)
-                pending_key.append(None)
-            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
-                stack.pop()
-                pending_key.pop()
-            elif kind == "AliasEvent":
-                target = anchors.get(ev.anchor)
-                if target is None or any(target is open_node for open_node in stack):
-                    target = Scalar("", True, ev.start_mark.line + 1 + line_offset, 1)
-                add(target)
+            builder.feed(ev)
     except InputError:
         if not partial:
             raise
-    return docs
+    return builder.docs
 
 
 # a line that starts a YAML document ("---") or ends one ("...")

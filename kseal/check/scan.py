@@ -22,6 +22,7 @@ from kseal.check.nodes import manifests as objects_in
 from kseal.check.suppress import inline_allowed
 from kseal.sops.config import CreationRule
 from kseal.sops.stores import format_for_path
+from kseal.sopsfile import has_sops_metadata
 from kseal.tempnames import temp_file_target
 
 # characters per segment of a large file (scan_stream)
@@ -42,15 +43,7 @@ class Options:
 
 def is_encrypted(path: str, data: bytes) -> bool:
     """Whether ``data`` is a SOPS file (any format kseal reads)."""
-    if b"sops" not in data:
-        return False
-    from kseal.errors import KsealError
-    from kseal.sops.stores import get_store
-
-    try:
-        return get_store(format_for_path(path)).load(data).metadata is not None
-    except (KsealError, ValueError):
-        return False
+    return has_sops_metadata(data, format_for_path(path))
 
 
 def is_helm_template(path: str, text: str) -> bool:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from kseal.cli.commands import GLOBAL_FLAGS, GLOBAL_WITH_VALUE
 from kseal.errors import ConflictError
 
-# Options of the kseal command itself, accepted anywhere before ``--`` (sops takes them before
-# the command only; kseal also takes them after it).
-GLOBAL_FLAGS = ("--debug", "--verbose", "--disable-version-check")
-GLOBAL_WITH_VALUE = ("--decryption-order",)
+__all__ = ["GLOBAL_FLAGS", "GLOBAL_WITH_VALUE", "Normalized", "normalize"]
+
 
 # sops's mode flags (its command line before subcommands existed).
 MODES = {

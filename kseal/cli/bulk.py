@@ -2,8 +2,10 @@
 per-file failures that do not stop the others.
 
 A command is in bulk mode when it gets more than one path, a directory, or a quoted glob. Each
-file's action returns a short status (``"encrypted"``) or raises :class:`Skip` (counted, not a
-failure) or a :class:`KsealError` (reported, then the next file). The exit status is 0 when every
+file's action is the one-file worker, which knows nothing of bulk mode: it returns a short status
+(``"encrypted"``) or raises. :func:`run` decides what an error means: a :class:`Skip`, or an
+error of a type in its ``skip`` policy, is counted as a skip; any other :class:`KsealError` is a
+failure (reported, then the next file). The exit status is 0 when every
 file succeeded or was skipped, else the exit code of the first failure. On a terminal the summary
 lists the failures and skips (every file with ``--verbose``), then the totals; elsewhere each file
 gets a log line as it is done.
@@ -14,37 +16,52 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
+from kseal.cli import ui
 from kseal.cli.common import SETTINGS
-from kseal.errors import ConflictError, KsealError, NoFileError
+from kseal.errors import ConflictError, ExitCode, KsealError, NoFileError, NotEncryptedError
+from kseal.filewalk import files_under
 
 # File name endings a directory walk considers; explicitly named files are always taken.
 KNOWN_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini")
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox"}
-# skipped only when they really are virtual environments (a venv/ of manifests is read)
-VENV_DIRS = {".venv", "venv"}
 
 
 class Skip(Exception):
-    """This file needs nothing (already encrypted, not encrypted, no rule...)."""
+    """This file needs nothing (already up to date, declined...): the worker's own decision."""
 
 
-def skip_if_plain(data: bytes) -> None:
-    """Skip a file that cannot hold sops metadata, before spending a parse on it (a Helm
-    template in a tree is not a failure)."""
-    if b"sops" not in data:
-        raise Skip("not encrypted")
+class Status(Enum):
+    """What became of one file; the summary lists failures, then skips, then successes."""
+
+    FAILED = 0
+    SKIPPED = 1
+    DONE = 2
 
 
-@dataclass
+# Errors that, in bulk mode, mean "nothing to do for this file", with the reason shown.
+SkipPolicy = Mapping[type[KsealError], str]
+NOT_ENCRYPTED: SkipPolicy = {NotEncryptedError: "not encrypted"}
+
+
+def mentions_sops(path: Path) -> bool:
+    """A cheap test before a parse: a file that never says "sops" holds no sops metadata (a Helm
+    template in a tree is skipped, not parsed)."""
+    try:
+        return b"sops" in path.read_bytes()
+    except OSError:
+        return True  # the worker reports the read error
+
+
+@dataclass(frozen=True)
 class Outcome:
     path: str
-    status: str
-    ok: bool
-    code: int = 0
+    status: Status
+    text: str
+    code: int = ExitCode.OK
     hints: tuple[str, ...] = ()
 
 
@@ -59,14 +76,6 @@ def is_bulk(paths: list[str]) -> bool:
         return False
     only = paths[0]
     return Path(only).is_dir() or (has_glob(only) and not Path(only).exists())
-
-
-def files_under(directory: Path) -> Iterator[Path]:
-    """Every file below ``directory``, sorted, skipping VCS, virtualenv and node_modules dirs."""
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not _skipped(Path(root), d))
-        for name in sorted(files):
-            yield Path(root) / name
 
 
 def in_place_only(paths: list[str], in_place: bool, verb: str) -> None:
@@ -142,12 +151,6 @@ def _glob(base: str, parts: list[str]) -> Iterator[str]:
         yield from _glob(os.path.join(base, entry.name), rest)
 
 
-def _skipped(root: Path, name: str) -> bool:
-    if name in SKIP_DIRS:
-        return True
-    return name in VENV_DIRS and (root / name / "pyvenv.cfg").is_file()
-
-
 def expand(paths: Iterable[str]) -> list[Path]:
     """Files named, found under directories (known formats only, sorted), or matched by globs.
     A directory with no such file gets a warning (it is not an error)."""
@@ -186,17 +189,29 @@ def expand(paths: Iterable[str]) -> list[Path]:
 
 
 def run(
-    verb: str, files: list[Path], action: Callable[[Path], str], *, interactive: bool = False
+    verb: str,
+    files: list[Path],
+    action: Callable[[Path], str],
+    *,
+    skip: SkipPolicy | None = None,
+    only_encrypted: bool = False,
+    interactive: bool = False,
 ) -> int:
-    """Run ``action`` on each file; ``interactive`` actions prompt, so no progress bar."""
+    """Run ``action`` on each file: errors of a type in ``skip`` are skips (with its reason);
+    ``only_encrypted`` skips, unparsed, the files that never mention sops; ``interactive``
+    actions prompt, so no progress bar."""
     outcomes: list[Outcome] = []
     tty = sys.stderr.isatty()
-    progress = _Progress(verb, len(files)) if tty and len(files) > 1 and not interactive else None
+    bar = tty and len(files) > 1 and not interactive
+    progress = ui.FileProgress(verb, len(files)) if bar else None
     try:
         for path in files:
             if progress is not None:
                 progress.show(str(path))
-            outcomes.append(_one(path, action))
+            if only_encrypted and not mentions_sops(path):
+                outcomes.append(Outcome(str(path), Status.SKIPPED, "skipped: not encrypted"))
+            else:
+                outcomes.append(_one(path, action, skip or {}))
             if progress is not None:
                 progress.advance()
             elif not tty:
@@ -205,88 +220,45 @@ def run(
         if progress is not None:
             progress.stop()
     _summary(verb, outcomes, tty, SETTINGS.verbose)
-    failed = [o for o in outcomes if not o.ok]
-    return failed[0].code if failed else 0
+    failed = [o for o in outcomes if o.status is Status.FAILED]
+    return failed[0].code if failed else ExitCode.OK
 
 
-def _one(path: Path, action: Callable[[Path], str]) -> Outcome:
+def _one(path: Path, action: Callable[[Path], str], skip: SkipPolicy) -> Outcome:
     try:
-        return Outcome(str(path), action(path), True)
-    except Skip as skip:
-        return Outcome(str(path), f"skipped: {skip}", True)
+        return Outcome(str(path), Status.DONE, action(path))
+    except Skip as decided:
+        return Outcome(str(path), Status.SKIPPED, f"skipped: {decided}")
     except KsealError as err:
-        return Outcome(str(path), err.message, False, err.exit_code, err.hints)
+        why = next((text for kind, text in skip.items() if isinstance(err, kind)), None)
+        if why is not None:
+            return Outcome(str(path), Status.SKIPPED, f"skipped: {why}")
+        return Outcome(str(path), Status.FAILED, err.message, err.exit_code, err.hints)
 
 
 def _line(o: Outcome) -> None:
-    tag = "ok" if o.ok else "FAILED"
-    sys.stderr.write(f"kseal: {o.path}: {tag}: {o.status}\n")
-    for hint in o.hints if not o.ok else ():
+    failed = o.status is Status.FAILED
+    sys.stderr.write(f"kseal: {o.path}: {'FAILED' if failed else 'ok'}: {o.text}\n")
+    for hint in o.hints if failed else ():
         sys.stderr.write(f"kseal: hint: {hint}\n")
-
-
-class _Progress:
-    """A transient bar naming the file being processed (redrawn for each file, so a slow file
-    is visible)."""
-
-    def __init__(self, verb: str, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.verb = verb
-        self.bar = Progress(
-            TextColumn(verb),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            transient=True,
-        )
-        self.bar.start()
-        self.task = self.bar.add_task("", total=total)
-
-    def show(self, path: str) -> None:
-        self.bar.update(self.task, description=path)
-        self.bar.refresh()
-
-    def advance(self) -> None:
-        self.bar.advance(self.task)
-
-    def stop(self) -> None:
-        self.bar.stop()
-
-
-def _kind(o: Outcome) -> int:
-    """Sort order of the summary: failures, then skips, then successes."""
-    if not o.ok:
-        return 0
-    return 1 if o.status.startswith("skipped") else 2
 
 
 def _summary(verb: str, outcomes: list[Outcome], tty: bool, verbose: bool) -> None:
     """On a terminal: a table of the failures and skips (every file with ``--verbose``), sorted
     by status, then the totals, so a failure never scrolls away in a long run."""
-    failed = sum(not o.ok for o in outcomes)
-    skipped = sum(_kind(o) == 1 for o in outcomes)
+    failed = sum(o.status is Status.FAILED for o in outcomes)
+    skipped = sum(o.status is Status.SKIPPED for o in outcomes)
     done = len(outcomes) - failed - skipped
     totals = f"{verb}: {done} done, {skipped} skipped, {failed} failed"
     if not tty:
         sys.stderr.write(f"kseal: {totals}\n")
         return
-    from rich.console import Console
-    from rich.table import Table
-
     shown = sorted(
-        (o for o in outcomes if verbose or _kind(o) < 2),
-        key=lambda o: (_kind(o), o.status, o.path),
+        (o for o in outcomes if verbose or o.status is not Status.DONE),
+        key=lambda o: (o.status.value, o.text, o.path),
     )
-    console = Console(stderr=True, highlight=False)
-    if shown:
-        table = Table()
-        table.add_column("file")
-        table.add_column("result")
-        for o in shown:
-            table.add_row(o.path, o.status, style=("red", "yellow", "green")[_kind(o)])
-        console.print(table)
-    console.print(totals)
+    rows = (([o.path, o.text], ("red", "yellow", "green")[o.status.value]) for o in shown)
+    ui.print_table(("file", "result"), rows, totals)
     for o in shown:
-        for hint in o.hints if not o.ok else ():
+        for hint in o.hints if o.status is Status.FAILED else ():
             sys.stderr.write(f"kseal: hint: {o.path}: {hint}\n")

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import stores_for, unwrap
-from kseal.errors import ConflictError, KeyMaterialError, KeyRetrievalError, KsealError, MacError
+from kseal.errors import (
+    ConflictError,
+    ExitCode,
+    KeyMaterialError,
+    KeyRetrievalError,
+    KsealError,
+    MacError,
+)
 
 if TYPE_CHECKING:
     from kseal.sops.rules import Rules
@@ -182,7 +189,7 @@ def diff(
     if a == b:
         return
     _print_diff(_unified(a, b, files[0], files[1]))
-    raise typer.Exit(1)
+    raise typer.Exit(ExitCode.GENERIC)  # like diff: the files differ
 
 
 def _unified(a: bytes, b: bytes, name_a: str, name_b: str) -> list[str]:
@@ -202,14 +209,10 @@ def _print_diff(lines: list[str]) -> None:
         sys.stdout.buffer.write("".join(lines).encode("utf-8", "surrogateescape"))
         sys.stdout.buffer.flush()
         return
-    from rich.console import Console
-    from rich.text import Text
+    from kseal.cli import ui
 
-    console = Console(highlight=False, emoji=False, markup=False, soft_wrap=True)
     text = "".join(lines).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    for line in text.splitlines():
-        style = next((s for prefix, s in _STYLES if line.startswith(prefix)), "")
-        console.print(Text(line, style=style))
+    ui.print_styled(text.splitlines(), _STYLES, stderr=False)
 
 
 _STYLES = (("---", "bold"), ("+++", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
@@ -326,13 +329,10 @@ def _is_encrypted(path: Path) -> bool:
         data = path.read_bytes()
     except OSError:
         return False
-    if b"sops" not in data:
-        return False
-    store, _ = stores_for(str(path))
-    try:
-        return store.load(data).metadata is not None
-    except (KsealError, ValueError):
-        return False
+    from kseal.sops.stores import format_for_path
+    from kseal.sopsfile import has_sops_metadata
+
+    return has_sops_metadata(data, format_for_path(str(path)))
 
 
 def register(app: typer.Typer) -> None:

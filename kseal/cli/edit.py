@@ -8,10 +8,6 @@ did not change keep their ciphertext, so the Git diff shows only the edit.
 
 from __future__ import annotations
 
-import os
-import shlex
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,9 +15,8 @@ from typing import Annotated
 import typer
 
 from kseal.cli.common import stores_for
-from kseal.errors import KsealError
-
-NOT_MODIFIED = 200  # sops: FileHasNotBeenModified
+from kseal.cli.options import Config, IgnoreMac, InputType
+from kseal.errors import ExitCode
 
 TEMPLATES = {
     "yaml": "# A new file: kseal encrypts every value when you save and quit.\n"
@@ -37,55 +32,14 @@ TEMPLATES = {
 }
 
 
-def editor_command() -> list[str]:
-    for var in ("SOPS_EDITOR", "EDITOR"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            try:
-                return shlex.split(value)
-            except ValueError:
-                raise KsealError(f"cannot parse ${var}") from None
-    for name in ("vim", "nano", "vi"):
-        found = shutil.which(name)
-        if found:
-            return [found]
-    raise KsealError("no editor found", hints=["set $EDITOR (or $SOPS_EDITOR)"])
-
-
-def run_editor(path: Path) -> None:
-    argv = [*editor_command(), str(path)]
-    try:
-        code = subprocess.run(argv, check=False).returncode
-    except OSError as exc:
-        raise KsealError(f"cannot run the editor {argv[0]!r}: {exc.strerror}") from None
-    if code != 0:
-        how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-        raise KsealError(f"the editor {how}; the file was not changed")
-
-
-def ask_to_retry(error: KsealError) -> bool:
-    from kseal.cli.main import report
-
-    report(error)
-    sys.stderr.write("Press Enter to return to the editor, or Ctrl+C to give up: ")
-    sys.stderr.flush()
-    return sys.stdin.readline() != ""
-
-
 def edit(
     file: Annotated[str, typer.Argument(metavar="FILE", help="The file (created if absent).")],
-    input_type: Annotated[
-        str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
-    ] = None,
+    input_type: InputType = None,
     age: Annotated[
         str | None, typer.Option("-a", "--age", help="Recipients for a new file (comma-separated).")
     ] = None,
-    ignore_mac: Annotated[
-        bool, typer.Option("--ignore-mac", help="Skip the integrity check (dangerous).")
-    ] = False,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
-    ] = None,
+    ignore_mac: IgnoreMac = False,
+    config: Config = None,
 ) -> None:
     """Edit an encrypted FILE in $SOPS_EDITOR/$EDITOR, like 'sops edit'."""
     from kseal.cli.edit_flow import edit_existing, edit_new
@@ -97,7 +51,7 @@ def edit(
         changed = edit_new(file, store, age=age, config=config, template=TEMPLATES[store.name])
     if not changed:
         sys.stderr.write("kseal: the file has not changed; nothing written\n")
-        raise typer.Exit(NOT_MODIFIED)
+        raise typer.Exit(ExitCode.NOT_MODIFIED)
 
 
 def register(app: typer.Typer) -> None:

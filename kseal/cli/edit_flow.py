@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kseal.cli.edit import ask_to_retry, run_editor
+from kseal.cli.editor import ask_to_retry, run_editor
 from kseal.cli.private import plaintext_file
 from kseal.errors import InputError, KsealError
 

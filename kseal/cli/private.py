@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from kseal.errors import killed_by
 from kseal.fileio import hold_lock, in_use, pid_alive, scrub, warn
 from kseal.tempnames import private_dir_pid, private_dir_prefix
 
@@ -82,7 +83,7 @@ def signals_unwind() -> Iterator[None]:
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
 
     def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
+        raise SystemExit(killed_by(signum))
 
     try:
         for s in previous:

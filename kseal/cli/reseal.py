@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from kseal.errors import KsealError
+from kseal.cli.sealing import ENV
+from kseal.errors import ExitCode, KsealError
 
 
 def _targets(paths: list[str]) -> list[Path]:
@@ -69,25 +70,20 @@ def reseal(
     cert: Annotated[
         str,
         typer.Option(
-            "--cert", envvar="SEALED_SECRETS_CERT", help="The new certificate (file or URL)."
+            "--cert", envvar=ENV + "CERT", help="The new certificate (file or URL)."
         ),
     ],
 ) -> None:
     """Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from kseal.cli.seal import _read_cert
-    from kseal.cli.unseal import private_keys
+    from kseal.cli import ui
+    from kseal.cli.sealing import private_keys, read_cert
 
     old = private_keys(private_key, "-k/--private-key")
-    new_cert = _read_cert(cert)
+    new_cert = read_cert(cert)
     new_cert.check_valid(datetime.now(UTC))
     files = _targets(paths)
-    console = Console(stderr=True)
     done, skipped, failed = 0, 0, []
-    with Progress(console=console, transient=True, disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task("resealing", total=len(files))
+    with ui.counting("resealing", len(files)) as step:
         for path in files:
             try:
                 if _reseal_file(path, old, new_cert):
@@ -96,14 +92,14 @@ def reseal(
                     skipped += 1
             except KsealError as err:
                 failed.append(f"{path}: {err.message}")
-            progress.advance(task)
+            step()
     for line in failed:
         sys.stderr.write(f"kseal: error: {line}\n")
     sys.stderr.write(
         f"resealed {done} file(s), skipped {skipped} without SealedSecrets, {len(failed)} failed\n"
     )
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.GENERIC)
 
 
 def register(app: typer.Typer) -> None:

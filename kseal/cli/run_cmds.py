@@ -21,24 +21,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import decrypt_file, stores_for
-from kseal.errors import InputError, KsealError
+from kseal.cli.options import FileArg, IgnoreMac, InputType
+from kseal.errors import InputError, KsealError, killed_by
 
 if TYPE_CHECKING:
     from kseal.sops.tree import Branch
 
-FileArg = Annotated[str, typer.Argument(metavar="FILE", help="An encrypted file.")]
 CommandArg = Annotated[str, typer.Argument(metavar="COMMAND", help="Run with /bin/sh -c.")]
-InputType = Annotated[
-    str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
-]
-IgnoreMac = Annotated[
-    bool, typer.Option("--ignore-mac", help="Skip the integrity check (dangerous).")
-]
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _status(code: int) -> int:
-    return 128 - code if code < 0 else code
+    return killed_by(-code) if code < 0 else code
 
 
 def _shell(command: str, env: dict[str, str] | None) -> int:

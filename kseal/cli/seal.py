@@ -1,190 +1,171 @@
-"""Sealed resources: ``kseal seal`` (a drop-in for kubeseal), ``unseal``, ``cert``, ``keys``."""
+"""``kseal seal``: a drop-in for kubeseal (sealing, merging, re-encrypting, validating, and its
+``--recovery-unseal`` and ``--fetch-cert`` modes)."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from kseal.cli.sealing import ENV, format_for, read_cert, write_text
 from kseal.errors import ConflictError, InputError, KsealError
 
 if TYPE_CHECKING:
     from kseal.cluster import Controller
     from kseal.keys import Certificate
-
-ENV = "SEALED_SECRETS_"
-
-
-def _read_cert(cert: str | None, target: Controller | None = None) -> Certificate:
-    from kseal import keys
-    from kseal.fileio import read_input
-
-    if not cert:
-        if target is None:
-            raise KsealError("no certificate: pass --cert FILE (or set SEALED_SECRETS_CERT)")
-        from kseal import cluster
-
-        return keys.load_certificate(cluster.fetch_certificate(target))
-    if cert.startswith(("http://", "https://")):
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(cert, timeout=30) as response:  # noqa: S310 - http(s) only
-                data = response.read()
-        except OSError as exc:
-            raise KsealError(f"cannot fetch the certificate from {cert}: {exc}") from None
-    else:
-        data = read_input(cert.removeprefix("file://"))
-    return keys.load_certificate(data)
+    from kseal.sealed import Scope
 
 
-def _write(obj_text: str, path: str | None) -> None:
-    from kseal.fileio import write_output
-
-    write_output(path, obj_text.encode(), plaintext=False)
-
-
-def _format_for(path: str | None, fmt: str) -> str:
-    if path and path.lower().endswith((".yaml", ".yml")):
-        return "yaml"
-    if fmt not in ("json", "yaml"):
-        raise KsealError(f"unsupported output format: {fmt}", exit_code=2)
-    return fmt
+# kubeseal's flags, with its SEALED_SECRETS_* environment variables
+_Cert = Annotated[
+    str | None, typer.Option("--cert", envvar=ENV + "CERT", help="Certificate file or URL.")
+]
+_Scope = Annotated[
+    str,
+    typer.Option("--scope", envvar=ENV + "SCOPE", help="strict, namespace-wide or cluster-wide."),
+]
+_Fmt = Annotated[str, typer.Option("-o", "--format", envvar=ENV + "FORMAT", help="json or yaml.")]
+_Output = Annotated[
+    str | None,
+    typer.Option(
+        "-w",
+        "--sealed-secret-file",
+        envvar=ENV + "SEALED_SECRET_FILE",
+        help="Write here (atomically).",
+    ),
+]
+_InputFile = Annotated[
+    str | None,
+    typer.Option(
+        "-f",
+        "--secret-file",
+        envvar=ENV + "SECRET_FILE",
+        help="Input Secret(s) (stdin if absent).",
+    ),
+]
+_Raw = Annotated[
+    bool,
+    typer.Option("--raw", envvar=ENV + "RAW", help="Seal one value and print bare base64."),
+]
+_Name = Annotated[
+    str | None,
+    typer.Option(
+        "--name", envvar=ENV + "NAME", help="Name (for --raw, or overriding the Secret's)."
+    ),
+]
+_Namespace = Annotated[
+    str | None, typer.Option("-n", "--namespace", envvar=ENV + "NAMESPACE", help="Namespace.")
+]
+_FromFile = Annotated[
+    str | None,
+    typer.Option(
+        "--from-file",
+        envvar=ENV + "FROM_FILE",
+        help="With --raw: read the value from [key=]path.",
+    ),
+]
+_AllowEmptyData = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty-data",
+        envvar=ENV + "ALLOW_EMPTY_DATA",
+        help="Allow a Secret without data.",
+    ),
+]
+_FetchCert = Annotated[
+    bool,
+    typer.Option("--fetch-cert", envvar=ENV + "FETCH_CERT", help="Print the certificate and exit."),
+]
+_MergeInto = Annotated[
+    str | None,
+    typer.Option(
+        "--merge-into",
+        envvar=ENV + "MERGE_INTO",
+        help="Merge the sealed items into this SealedSecret file.",
+    ),
+]
+_RecoveryUnseal = Annotated[
+    bool,
+    typer.Option(
+        "--recovery-unseal",
+        envvar=ENV + "RECOVERY_UNSEAL",
+        help="Decrypt a SealedSecret offline.",
+    ),
+]
+_RecoveryPrivateKey = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--recovery-private-key",
+        envvar=ENV + "RECOVERY_PRIVATE_KEY",
+        help="Private key PEM or key Secret backup (repeatable).",
+    ),
+]
+_KeyAnnotation = Annotated[
+    bool,
+    typer.Option(
+        "--key-annotation/--no-key-annotation",
+        help="Record the sealing key's fingerprint in an annotation.",
+    ),
+]
+_Validate = Annotated[
+    bool,
+    typer.Option(
+        "--validate",
+        envvar=ENV + "VALIDATE",
+        help="Ask the controller whether it can decrypt the result.",
+    ),
+]
+_ReEncrypt = Annotated[
+    bool,
+    typer.Option(
+        "--re-encrypt",
+        envvar=ENV + "RE_ENCRYPT",
+        help="Have the controller re-encrypt input SealedSecrets.",
+    ),
+]
+_ControllerName = Annotated[
+    str,
+    typer.Option("--controller-name", envvar=ENV + "CONTROLLER_NAME", help="Controller service."),
+]
+_ControllerNamespace = Annotated[
+    str,
+    typer.Option(
+        "--controller-namespace", envvar=ENV + "CONTROLLER_NAMESPACE", help="Its namespace."
+    ),
+]
+_Kubeconfig = Annotated[
+    str | None, typer.Option("--kubeconfig", envvar=ENV + "KUBECONFIG", help="Kubeconfig file.")
+]
+_Context = Annotated[
+    str | None, typer.Option("--context", envvar=ENV + "CONTEXT", help="Kubeconfig context.")
+]
 
 
 def seal(
-    cert: Annotated[
-        str | None, typer.Option("--cert", envvar=ENV + "CERT", help="Certificate file or URL.")
-    ] = None,
-    scope: Annotated[
-        str,
-        typer.Option(
-            "--scope", envvar=ENV + "SCOPE", help="strict, namespace-wide or cluster-wide."
-        ),
-    ] = "strict",
-    fmt: Annotated[
-        str, typer.Option("-o", "--format", envvar=ENV + "FORMAT", help="json or yaml.")
-    ] = "json",
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "-w",
-            "--sealed-secret-file",
-            envvar=ENV + "SEALED_SECRET_FILE",
-            help="Write here (atomically).",
-        ),
-    ] = None,
-    input_file: Annotated[
-        str | None,
-        typer.Option(
-            "-f",
-            "--secret-file",
-            envvar=ENV + "SECRET_FILE",
-            help="Input Secret(s) (stdin if absent).",
-        ),
-    ] = None,
-    raw: Annotated[
-        bool,
-        typer.Option("--raw", envvar=ENV + "RAW", help="Seal one value and print bare base64."),
-    ] = False,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name", envvar=ENV + "NAME", help="Name (for --raw, or overriding the Secret's)."
-        ),
-    ] = None,
-    namespace: Annotated[
-        str | None, typer.Option("-n", "--namespace", envvar=ENV + "NAMESPACE", help="Namespace.")
-    ] = None,
-    from_file: Annotated[
-        str | None,
-        typer.Option(
-            "--from-file",
-            envvar=ENV + "FROM_FILE",
-            help="With --raw: read the value from [key=]path.",
-        ),
-    ] = None,
-    allow_empty_data: Annotated[
-        bool,
-        typer.Option(
-            "--allow-empty-data",
-            envvar=ENV + "ALLOW_EMPTY_DATA",
-            help="Allow a Secret without data.",
-        ),
-    ] = False,
-    fetch_cert: Annotated[
-        bool,
-        typer.Option(
-            "--fetch-cert", envvar=ENV + "FETCH_CERT", help="Print the certificate and exit."
-        ),
-    ] = False,
-    merge_into: Annotated[
-        str | None,
-        typer.Option(
-            "--merge-into",
-            envvar=ENV + "MERGE_INTO",
-            help="Merge the sealed items into this SealedSecret file.",
-        ),
-    ] = None,
-    recovery_unseal: Annotated[
-        bool,
-        typer.Option(
-            "--recovery-unseal",
-            envvar=ENV + "RECOVERY_UNSEAL",
-            help="Decrypt a SealedSecret offline.",
-        ),
-    ] = False,
-    recovery_private_key: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--recovery-private-key",
-            envvar=ENV + "RECOVERY_PRIVATE_KEY",
-            help="Private key PEM or key Secret backup (repeatable).",
-        ),
-    ] = None,
-    key_annotation: Annotated[
-        bool,
-        typer.Option(
-            "--key-annotation/--no-key-annotation",
-            help="Record the sealing key's fingerprint in an annotation.",
-        ),
-    ] = True,
-    validate: Annotated[
-        bool,
-        typer.Option(
-            "--validate",
-            envvar=ENV + "VALIDATE",
-            help="Ask the controller whether it can decrypt the result.",
-        ),
-    ] = False,
-    re_encrypt: Annotated[
-        bool,
-        typer.Option(
-            "--re-encrypt",
-            envvar=ENV + "RE_ENCRYPT",
-            help="Have the controller re-encrypt input SealedSecrets.",
-        ),
-    ] = False,
-    controller_name: Annotated[
-        str,
-        typer.Option(
-            "--controller-name", envvar=ENV + "CONTROLLER_NAME", help="Controller service."
-        ),
-    ] = "sealed-secrets-controller",
-    controller_namespace: Annotated[
-        str,
-        typer.Option(
-            "--controller-namespace", envvar=ENV + "CONTROLLER_NAMESPACE", help="Its namespace."
-        ),
-    ] = "kube-system",
-    kubeconfig: Annotated[
-        str | None, typer.Option("--kubeconfig", envvar=ENV + "KUBECONFIG", help="Kubeconfig file.")
-    ] = None,
-    context: Annotated[
-        str | None, typer.Option("--context", envvar=ENV + "CONTEXT", help="Kubeconfig context.")
-    ] = None,
+    cert: _Cert = None,
+    scope: _Scope = "strict",
+    fmt: _Fmt = "json",
+    output: _Output = None,
+    input_file: _InputFile = None,
+    raw: _Raw = False,
+    name: _Name = None,
+    namespace: _Namespace = None,
+    from_file: _FromFile = None,
+    allow_empty_data: _AllowEmptyData = False,
+    fetch_cert: _FetchCert = False,
+    merge_into: _MergeInto = None,
+    recovery_unseal: _RecoveryUnseal = False,
+    recovery_private_key: _RecoveryPrivateKey = None,
+    key_annotation: _KeyAnnotation = True,
+    validate: _Validate = False,
+    re_encrypt: _ReEncrypt = False,
+    controller_name: _ControllerName = "sealed-secrets-controller",
+    controller_namespace: _ControllerNamespace = "kube-system",
+    kubeconfig: _Kubeconfig = None,
+    context: _Context = None,
 ) -> None:
     """Seal Kubernetes Secrets into SealedSecrets, like kubeseal."""
     from kseal import manifests, sealed, secret
@@ -202,9 +183,9 @@ def seal(
     if re_encrypt:
         _re_encrypt(target, input_file, output, fmt)
         return
-    certificate = _read_cert(cert, target)
+    certificate = read_cert(cert, target)
     if fetch_cert:
-        _write(certificate.pem.decode(), output)
+        write_text(certificate.pem.decode(), output)
         return
     certificate.check_valid(datetime.now(UTC))
     scope_value = sealed.Scope.parse(scope)
@@ -227,33 +208,57 @@ def seal(
             namespace,
         )
         return
-    fmt = _format_for(output, fmt)
+    fmt = format_for(output, fmt)
+    options = _Sealing(scope_value, name, namespace, allow_empty_data, fingerprint, validate)
+    write_text(_seal_secrets(secrets_in, certificate, options, target, fmt), output)
+
+
+@dataclass(frozen=True)
+class _Sealing:
+    scope: Scope
+    name: str | None
+    namespace: str | None
+    allow_empty: bool
+    fingerprint: str | None
+    validate: bool
+
+
+def _seal_secrets(
+    secrets_in: list[dict[str, Any]],
+    certificate: Certificate,
+    options: _Sealing,
+    target: Controller,
+    fmt: str,
+) -> str:
+    """Each Secret sealed (and, with ``--validate``, checked by the controller), as one text."""
+    from kseal import manifests, secret
+
     out = []
     for doc in secrets_in:
         secret.check_secret(doc)
-    default_ns = namespace or ""
+    default_ns = options.namespace or ""
     if not default_ns and any(not secret.namespace_of(d) for d in secrets_in):
         from kseal.cluster import context_namespace
 
-        default_ns = context_namespace(kubeconfig, context)
+        default_ns = context_namespace(target.kubeconfig, target.context)
     for doc in secrets_in:
         ss = secret.seal_secret(
             doc,
             certificate.public_key,
-            scope=scope_value,
-            name=name,
-            namespace=namespace,
+            scope=options.scope,
+            name=options.name,
+            namespace=options.namespace,
             default_namespace=default_ns,
-            allow_empty=allow_empty_data,
-            key_fingerprint=fingerprint,
+            allow_empty=options.allow_empty,
+            key_fingerprint=options.fingerprint,
         )
-        if validate:
+        if options.validate:
             from kseal import cluster
 
             if not cluster.verify(target, ss):
                 raise KsealError(f"unable to decrypt sealed secret: {ss['metadata']['name']}")
         out.append(manifests.dump_yaml(ss) if fmt == "yaml" else manifests.dump_json(ss))
-    _write("".join(out), output)
+    return "".join(out)
 
 
 def _re_encrypt(target: Controller, input_file: str | None, output: str | None, fmt: str) -> None:
@@ -270,7 +275,7 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
     destination = output or input_file
     if destination and not output:  # in place: keep the file's own format
         fmt = "json" if raw_in.lstrip().startswith(b"{") else "yaml"
-    fmt = _format_for(destination, fmt)
+    fmt = format_for(destination, fmt)
     out = []
     for doc in docs:
         secret.check_sealed_secret(doc)
@@ -278,7 +283,7 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
             shapes.mapping(doc.get("metadata"), "metadata").pop(field, None)
         rotated = json.loads(cluster.rotate(target, doc))
         out.append(manifests.dump_yaml(rotated) if fmt == "yaml" else manifests.dump_json(rotated))
-    _write("".join(out), destination)
+    write_text("".join(out), destination)
 
 
 def _seal_raw(
@@ -379,11 +384,4 @@ def _merge(
 
 
 def register(app: typer.Typer) -> None:
-    from kseal.cli.unseal import unseal
-
     app.command("seal")(seal)
-    app.command("unseal")(unseal)
-    from kseal.cli.certs import cert, keys_app
-
-    app.command("cert")(cert)
-    app.add_typer(keys_app, name="keys")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,19 +13,54 @@ import typer
 
 from kseal.cli.common import stores_for, unwrap
 from kseal.cli.creation import recipients_and_rules, rules_from_flags
+from kseal.cli.options import Config, IgnoreMac, InputType
 from kseal.errors import ConflictError
 
 if TYPE_CHECKING:
-    pass
+    from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EncryptRequest:
+    """One ``kseal encrypt``: where from and to, and every option (bulk mode makes one per
+    file with :meth:`on`)."""
+
+    source: str | None
+    destination: str | None
+    input_type: str | None = None
+    output_type: str | None = None
+    age: str | None = None
+    flags: Mapping[str, str | bool | None] = field(default_factory=dict)
+    override: str | None = None
+    config: str | None = None
+    indent: int | None = None
+    threshold: int | None = None
+
+    def on(self, path: Path) -> EncryptRequest:
+        """The same request for ``path``, in place."""
+        return replace(self, source=str(path), destination=str(path))
+
+
+@dataclass(frozen=True)
+class DecryptRequest:
+    """One ``kseal decrypt``: where from and to, and every option."""
+
+    source: str | None
+    destination: str | None
+    input_type: str | None = None
+    output_type: str | None = None
+    extract: str | None = None
+    ignore_mac: bool = False
+    override: str | None = None
+    indent: int | None = None
+
+    def on(self, path: Path) -> DecryptRequest:
+        """The same request for ``path``, in place."""
+        return replace(self, source=str(path), destination=str(path))
+
 
 InPlace = Annotated[bool, typer.Option("-i", "--in-place", help="Write the result over FILE.")]
 Output = Annotated[str | None, typer.Option("--output", help="Write the result to this file.")]
-InputType = Annotated[
-    str | None,
-    typer.Option(
-        "--input-type", help="yaml, json, dotenv, ini or binary (default: from the name)."
-    ),
-]
 OutputType = Annotated[
     str | None, typer.Option("--output-type", help="Format to write (default: the input format).")
 ]
@@ -100,14 +137,13 @@ def encrypt(
         bool, typer.Option("--mac-only-encrypted", help="Authenticate only the encrypted values.")
     ] = False,
     filename_override: Override = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
-    ] = None,
+    config: Config = None,
     indent: Indent = None,
     shamir_threshold: Threshold = None,
 ) -> None:
     """Encrypt FILE for age recipients, like 'sops encrypt'."""
     from kseal.cli import bulk
+    from kseal.errors import AlreadyEncryptedError, NoMatchingRuleError
 
     flags = {
         "unencrypted_suffix": unencrypted_suffix,
@@ -118,29 +154,31 @@ def encrypt(
         "encrypted_comment_regex": encrypted_comment_regex,
         "mac_only_encrypted": mac_only_encrypted,
     }
-
-    def one(file: str | None, destination: str | None, many: bool) -> str:
-        return _encrypt_one(
-            file,
-            destination,
-            input_type,
-            output_type,
-            age,
-            flags,
-            filename_override,
-            config,
-            indent,
-            shamir_threshold,
-            many,
-        )
-
     paths = files or []
+    file = paths[0] if paths else None
+    request = EncryptRequest(
+        file,
+        None,
+        input_type,
+        output_type,
+        age,
+        flags,
+        filename_override,
+        config,
+        indent,
+        shamir_threshold,
+    )
     if bulk.is_bulk(paths):
         _bulk_checks(paths, in_place, output, filename_override)
-        targets = bulk.expand(paths)
-        raise typer.Exit(bulk.run("encrypt", targets, lambda p: one(str(p), str(p), True)))
-    file = paths[0] if paths else None
-    one(file, _destination(file, in_place, output), False)
+        skip = {
+            AlreadyEncryptedError: "already encrypted",
+            NoMatchingRuleError: "no .sops.yaml creation rule matches it",
+        }
+        code = bulk.run(
+            "encrypt", bulk.expand(paths), lambda p: _encrypt_one(request.on(p)), skip=skip
+        )
+        raise typer.Exit(code)
+    _encrypt_one(replace(request, destination=_destination(file, in_place, output)))
 
 
 def _bulk_checks(
@@ -153,27 +191,14 @@ def _bulk_checks(
     in_place_only(paths, in_place, "changed")
 
 
-def _encrypt_one(
-    file: str | None,
-    destination: str | None,
-    input_type: str | None,
-    output_type: str | None,
-    age: str | None,
-    flags: dict[str, str | bool | None],
-    override: str | None,
-    config: str | None,
-    indent: int | None,
-    threshold: int | None,
-    many: bool,
-) -> str:
+def _encrypt_one(request: EncryptRequest) -> str:
     from datetime import datetime
 
     from kseal import agekey
-    from kseal.cli.bulk import Skip
-    from kseal.errors import AlreadyEncryptedError, NoMatchingRuleError
     from kseal.fileio import read_input, write_output
     from kseal.sops import engine
 
+    file, override, input_type = request.source, request.override, request.input_type
     if file in (None, "-") and not override and not input_type:
         raise ConflictError(
             "reading from stdin, kseal cannot tell the file's format or its .sops.yaml rule",
@@ -182,14 +207,11 @@ def _encrypt_one(
                 "or --input-type yaml|json|dotenv|ini|binary",
             ],
         )
-    in_store, out_store = stores_for(file, override, input_type, output_type)
-    try:
-        groups, rule_threshold, rule_rules = recipients_and_rules(age, file, override, config)
-    except NoMatchingRuleError:
-        if many:
-            raise Skip("no .sops.yaml creation rule matches it") from None
-        raise
-    rules = rules_from_flags(rule_rules, **flags)
+    in_store, out_store = stores_for(file, override, input_type, request.output_type)
+    groups, rule_threshold, rule_rules = recipients_and_rules(
+        request.age, file, override, request.config
+    )
+    rules = rules_from_flags(rule_rules, **request.flags)
     for group in groups:
         for r in group:
             agekey.parse_recipient(r)
@@ -197,25 +219,20 @@ def _encrypt_one(
     options = engine.EncryptOptions(
         groups=groups,
         rules=rules,
-        indent=indent,
-        shamir_threshold=threshold if threshold is not None else rule_threshold,
+        indent=request.indent,
+        shamir_threshold=rule_threshold if request.threshold is None else request.threshold,
     )
-    try:
-        result = engine.encrypt(
-            data,
-            in_store,
-            out_store,
-            options,
-            wrap=agekey.wrap_key,
-            random=os.urandom,
-            now=datetime.now(UTC),
-            verify=destination not in (None, "-"),
-        )
-    except AlreadyEncryptedError:
-        if many:
-            raise Skip("already encrypted") from None
-        raise
-    write_output(destination, result, plaintext=False)
+    result = engine.encrypt(
+        data,
+        in_store,
+        out_store,
+        options,
+        wrap=agekey.wrap_key,
+        random=os.urandom,
+        now=datetime.now(UTC),
+        verify=request.destination not in (None, "-"),
+    )
+    write_output(request.destination, result, plaintext=False)
     return "encrypted"
 
 
@@ -229,9 +246,7 @@ def decrypt(
         str | None,
         typer.Option("--extract", help='Print only this path, e.g. \'["data"]["password"]\'.'),
     ] = None,
-    ignore_mac: Annotated[
-        bool, typer.Option("--ignore-mac", help="Skip the integrity check (dangerous).")
-    ] = False,
+    ignore_mac: IgnoreMac = False,
     filename_override: Override = None,
     indent: Indent = None,
 ) -> None:
@@ -239,72 +254,48 @@ def decrypt(
     from kseal.cli import bulk
 
     paths = files or []
+    file = paths[0] if paths else None
+    request = DecryptRequest(
+        file, None, input_type, output_type, extract, ignore_mac, filename_override, indent
+    )
     if bulk.is_bulk(paths):
         _bulk_checks(paths, in_place, output, filename_override)
         if extract:
             raise ConflictError("--extract takes a single FILE")
-        targets = bulk.expand(paths)
         code = bulk.run(
             "decrypt",
-            targets,
-            lambda p: _decrypt_one(
-                str(p), str(p), input_type, output_type, None, ignore_mac, None, indent, True
-            ),
+            bulk.expand(paths),
+            lambda p: _decrypt_one(request.on(p)),
+            skip=bulk.NOT_ENCRYPTED,
+            only_encrypted=True,
         )
         raise typer.Exit(code)
-    file = paths[0] if paths else None
-    _decrypt_one(
-        file,
-        _destination(file, in_place, output),
-        input_type,
-        output_type,
-        extract,
-        ignore_mac,
-        filename_override,
-        indent,
-        False,
-    )
+    _decrypt_one(replace(request, destination=_destination(file, in_place, output)))
     if ignore_mac:
         sys.stderr.write("kseal: warning: the MAC was not checked (--ignore-mac)\n")
 
 
-def _decrypt_one(
-    file: str | None,
-    destination: str | None,
-    input_type: str | None,
-    output_type: str | None,
-    extract: str | None,
-    ignore_mac: bool,
-    override: str | None,
-    indent: int | None,
-    many: bool,
-) -> str:
-    from kseal.cli.bulk import Skip, skip_if_plain
-    from kseal.errors import NotEncryptedError
+def _decrypt_one(request: DecryptRequest) -> str:
     from kseal.fileio import read_input, write_output
     from kseal.sops import engine
 
-    in_store, out_store = stores_for(file, override, input_type, output_type)
+    file = request.source
+    in_store, out_store = stores_for(
+        file, request.override, request.input_type, request.output_type
+    )
     data = read_input(file)
-    if many:
-        skip_if_plain(data)
     in_clear: list[str] = []
-    try:
-        result = engine.decrypt(
-            data,
-            in_store,
-            out_store,
-            unwrap=unwrap,
-            ignore_mac=ignore_mac,
-            extract=extract,
-            indent=indent,
-            in_clear=in_clear,
-        )
-    except NotEncryptedError:
-        if many:
-            raise Skip("not encrypted") from None
-        raise
-    write_output(destination, result, plaintext=True)
+    result = engine.decrypt(
+        data,
+        in_store,
+        out_store,
+        unwrap=unwrap,
+        ignore_mac=request.ignore_mac,
+        extract=request.extract,
+        indent=request.indent,
+        in_clear=in_clear,
+    )
+    write_output(request.destination, result, plaintext=True)
     if in_clear:
         name = file if file not in (None, "-") else "the input"
         sys.stderr.write(
@@ -321,4 +312,4 @@ def register(app: typer.Typer) -> None:
 
 def encrypt_in_place(file: str) -> None:
     """Encrypt ``file`` in place with its ``.sops.yaml`` rule (``kseal check --fix``)."""
-    _encrypt_one(file, file, None, None, None, {}, None, None, None, None, False)
+    _encrypt_one(EncryptRequest(file, file))

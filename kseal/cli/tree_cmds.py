@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import save_reencrypted, stores_for
+from kseal.cli.options import FileArg, InputType
 from kseal.errors import ConflictError, InputError
 
 if TYPE_CHECKING:
@@ -15,15 +16,11 @@ if TYPE_CHECKING:
     from kseal.sops.stores import Store
     from kseal.sops.tree import Value
 
-FileArg = Annotated[str, typer.Argument(metavar="FILE", help="An encrypted file.")]
 PathArg = Annotated[
     str, typer.Argument(metavar="PATH", help='Where, e.g. \'["data"]["password"]\'.')
 ]
 Idempotent = Annotated[
     bool, typer.Option("--idempotent", help="Do not rewrite the file when nothing changes.")
-]
-InputType = Annotated[
-    str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
 ]
 
 
@@ -170,10 +167,9 @@ def filestatus(file: FileArg, input_type: InputType = None) -> None:
         data = read_input(file)
     except NoFileError as err:
         raise KsealError(err.message, hints=err.hints) from None  # exit 1, as sops
-    try:
-        encrypted = store.load(data).metadata is not None
-    except InputError:
-        encrypted = False
+    from kseal.sopsfile import has_sops_metadata
+
+    encrypted = has_sops_metadata(data, store.name)
     sys.stdout.write('{"encrypted":%s}\n' % ("true" if encrypted else "false"))
 
 

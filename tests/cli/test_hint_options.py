@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
 from tests.cli.conftest import Run
 
@@ -45,10 +44,9 @@ TOKEN = re.compile(r"(?<![\w%-])--?[A-Za-z][A-Za-z0-9-]*|[A-Za-z0-9][A-Za-z0-9._
 @cache
 def commands() -> dict[tuple[str, ...], set[str]]:
     """Every kseal command path and the option names it accepts."""
-    from kseal.cli import main
+    from kseal.cli.app import full_tree
 
-    main._register()
-    root = typer.main.get_command(main.app)
+    root = full_tree()
     out: dict[tuple[str, ...], set[str]] = {}
 
     def walk(cmd: Any, path: tuple[str, ...]) -> None:  # click is Typer's, vendored

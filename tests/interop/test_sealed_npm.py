@@ -1,8 +1,8 @@
 """The sealed format against third-party implementations from npm, and an independent decrypt.
 
 Peers: @socialgouv/aes-gcm-rsa-oaep (all scopes, values and whole manifests; also used to decrypt
-kseal's output) and @linode/kubeseal-encrypt (namespace-wide values). Installed by .ci/run from
-package.json; skipped when node or the packages are absent.
+kseal's output) and @linode/kubeseal-encrypt (namespace-wide values). Installed by ./test from
+tests/interop/package.json (into tests/interop/node_modules); skipped when node or the packages are absent.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from kseal.sealed import Scope
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = Path(__file__).with_name("npm_peer.cjs")
-HAVE_NODE = shutil.which("node") is not None and (ROOT / "node_modules" / "@socialgouv").is_dir()
+NODE_MODULES = Path(__file__).with_name("node_modules")  # npm ci --prefix tests/interop
+HAVE_NODE = shutil.which("node") is not None and (NODE_MODULES / "@socialgouv").is_dir()
 needs_npm = pytest.mark.skipif(
     not HAVE_NODE, reason="node or the npm peers are missing (npm install)"
 )

@@ -1,18 +1,21 @@
-"""``kseal check`` (and the ``kseal-precommit`` entry point): the pre-commit guard."""
+"""The files ``kseal check`` reads: the walk over the paths it is given, each file's
+``.sops.yaml`` rule (one config load per directory), the allowlist from ``.kseal.yaml`` or
+``pyproject.toml``, and large files streamed."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kseal.cli.bulk import files_under
-from kseal.errors import ConfigError, ConflictError
+from kseal.errors import ConfigError, ConflictError, ExitCode
+from kseal.filewalk import files_under
 
 if TYPE_CHECKING:
     from kseal.check.model import Finding
     from kseal.check.scan import Options
+    from kseal.check.sopsrules import VerifyMac
     from kseal.check.suppress import Allow
     from kseal.sops.config import Config, CreationRule
 
@@ -29,7 +32,7 @@ def walk(paths: list[str]) -> Iterator[str]:
         elif path.is_file():
             yield _rel(path)
         elif not path.exists():
-            raise ConflictError(f"{raw}: no such file or directory", exit_code=2)
+            raise ConflictError(f"{raw}: no such file or directory", exit_code=ExitCode.INPUT)
 
 
 def _rel(path: Path) -> str:
@@ -66,7 +69,7 @@ class Rules:
             return None
 
 
-def _read(path: str) -> bytes | None:
+def read(path: str) -> bytes | None:
     try:
         return Path(path).read_bytes()
     except OSError:
@@ -90,7 +93,7 @@ def _scan_large(path: str, options: Options) -> list[Finding] | None:
         return None
 
 
-def _allowlist(start: Path) -> list[Allow]:
+def allowlist(start: Path) -> list[Allow]:
     """``check.allow`` from the nearest ``.kseal.yaml``, else ``[tool.kseal.check]`` of the
     nearest ``pyproject.toml``."""
     from kseal.check.suppress import parse_allowlist
@@ -121,17 +124,14 @@ def _allowlist(start: Path) -> list[Allow]:
     return []
 
 
-def _verifier(path: str):  # type: ignore[no-untyped-def]
-    from kseal.cli.common import stores_for, unwrap
-    from kseal.sops import engine
-
-    store, _ = stores_for(path)
-    return lambda data: engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
-
-
 def scan_paths(
-    paths: list[str], *, verify_mac: bool, sealing_keys: list[object]
+    paths: list[str],
+    *,
+    verifier: Callable[[str], VerifyMac] | None,
+    sealing_keys: list[object],
 ) -> tuple[list[Finding], int]:
+    """The findings in every file under ``paths``, and how many files were read; ``verifier``
+    gives the MAC check of a path (``--verify-mac``)."""
     from kseal.check.scan import Options, scan_bytes
 
     rules = Rules()
@@ -140,8 +140,8 @@ def scan_paths(
     for path in walk(paths):
         options = Options(
             rule_for=rules,
-            read=_read,
-            verify_mac=_verifier(path) if verify_mac else None,
+            read=read,
+            verify_mac=verifier(path) if verifier else None,
             sealing_keys=sealing_keys,
         )
         try:
@@ -151,7 +151,7 @@ def scan_paths(
         if large:
             found = _scan_large(path, options)
         else:
-            data = _read(path)
+            data = read(path)
             found = None if data is None else scan_bytes(path, data, options)
         if found is None:
             continue

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kseal.errors import ConflictError, KsealError
+from kseal.errors import ConflictError, ExitCode, KsealError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kseal.check.model import Finding
+    from kseal.check.sopsrules import VerifyMac
     from kseal.check.suppress import Allow
 
 FORMATS = ("text", "json", "sarif")
@@ -56,8 +57,8 @@ def check(
 ) -> None:
     """Find plaintext secrets and private keys before they reach Git (exit 1 on findings)."""
     from kseal.check import report
+    from kseal.check.files import allowlist
     from kseal.check.model import RULES
-    from kseal.cli.check_cmd import _allowlist, scan_paths
 
     if list_rules:
         for r in RULES.values():
@@ -65,15 +66,17 @@ def check(
         return
     if output_format not in FORMATS:
         raise ConflictError(
-            f"unknown --format {output_format!r}", hints=["use text, json or sarif"], exit_code=2
+            f"unknown --format {output_format!r}",
+            hints=["use text, json or sarif"],
+            exit_code=ExitCode.USAGE,
         )
     try:
         keys = _sealing_keys(sealing_key or [])
-        allow = _allowlist(Path.cwd().resolve())
+        allow = allowlist(Path.cwd().resolve())
         accepted = _baseline(baseline)
-        found, files = scan_paths(paths or ["."], verify_mac=verify_mac, sealing_keys=keys)
+        found, files = _scan(paths or ["."], verify_mac, keys)
     except KsealError as exc:
-        exc.exit_code = 2
+        exc.exit_code = ExitCode.INPUT
         raise
     findings = [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
     if write_baseline:
@@ -93,13 +96,13 @@ def check(
         sys.stdout.write(report.text(findings))
         _summary(findings, files)
     if any(f.level == "error" for f in findings):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.GENERIC)  # findings at error level
 
 
 def _sealing_keys(paths: list[str]) -> list[object]:
     if not paths:
         return []
-    from kseal.cli.unseal import private_keys
+    from kseal.cli.sealing import private_keys
 
     return list(private_keys(paths, "--sealing-key"))
 
@@ -123,24 +126,16 @@ def _summary(findings: list[Finding], files: int) -> None:
     if not sys.stderr.isatty() or not findings:
         sys.stderr.write(totals + "\n")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from kseal.cli import ui
 
-    table = Table(title=None)
-    for col in ("rule", "name", "found", "fix"):
-        table.add_column(col)
-    for rid in sorted({f.rule for f in findings}):
-        n = sum(f.rule == rid for f in findings)
-        table.add_row(
-            rid,
-            RULES[rid].name,
-            str(n),
-            RULES[rid].hint,
-            style="yellow" if RULES[rid].level == "warning" else "red",
+    rows = (
+        (
+            [rid, RULES[rid].name, str(sum(f.rule == rid for f in findings)), RULES[rid].hint],
+            "yellow" if RULES[rid].level == "warning" else "red",
         )
-    console = Console(stderr=True, highlight=False)
-    console.print(table)
-    console.print(totals)
+        for rid in sorted({f.rule for f in findings})
+    )
+    ui.print_table(("rule", "name", "found", "fix"), rows, totals)
 
 
 def _fix(
@@ -152,7 +147,7 @@ def _fix(
     allow: list[Allow],
     accepted: Callable[[Finding], bool],
 ) -> list[Finding]:
-    from kseal.cli.check_cmd import Rules, scan_paths
+    from kseal.check.files import Rules
     from kseal.cli.sops_cmds import encrypt_in_place
 
     if not yes and not sys.stdin.isatty():
@@ -173,15 +168,26 @@ def _fix(
                 continue
         encrypt_in_place(path)
         sys.stderr.write(f"kseal: {path}: encrypted\n")
-    found, _ = scan_paths(paths, verify_mac=verify_mac, sealing_keys=keys)
+    found, _ = _scan(paths, verify_mac, keys)
     return [f for f in found if not any(a.covers(f) for a in allow) and not accepted(f)]
 
 
-def precommit() -> None:
-    """The ``kseal-precommit`` console script: ``kseal check`` on the files pre-commit passes."""
-    from kseal.cli.main import run
+def _scan(paths: list[str], verify_mac: bool, keys: list[object]) -> tuple[list[Finding], int]:
+    from kseal.check.files import scan_paths
 
-    run(["check", *sys.argv[1:]])
+    return scan_paths(paths, verifier=_verifier if verify_mac else None, sealing_keys=keys)
+
+
+def _verifier(path: str) -> VerifyMac:
+    from kseal.cli.common import stores_for, unwrap
+    from kseal.sops import engine
+
+    store, _ = stores_for(path)
+
+    def verify(data: bytes) -> None:
+        engine.decrypt_tree(data, store, unwrap=unwrap, ignore_mac=False)
+
+    return verify
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kseal.cli.common import stores_for, unwrap
+from kseal.cli.options import Config, InputType
 from kseal.errors import ConflictError, KsealError
 
 if TYPE_CHECKING:
@@ -20,9 +21,6 @@ Files = Annotated[
     typer.Argument(
         metavar="FILE...", help="Files, directories or quoted globs.", show_default=False
     ),
-]
-InputType = Annotated[
-    str | None, typer.Option("--input-type", help="yaml, json, dotenv, ini or binary.")
 ]
 
 
@@ -52,18 +50,18 @@ def rotate(
         if output:
             raise ConflictError("--output takes a single FILE")
         bulk.in_place_only(files, in_place, "rotated")
-        targets = bulk.expand(files)
-        raise typer.Exit(
-            bulk.run(
-                "rotate",
-                targets,
-                lambda p: _rotate_one(str(p), str(p), add, remove, input_type, True),
-            )
+        code = bulk.run(
+            "rotate",
+            bulk.expand(files),
+            lambda p: _rotate_one(str(p), str(p), add, remove, input_type),
+            skip=bulk.NOT_ENCRYPTED,
+            only_encrypted=True,
         )
+        raise typer.Exit(code)
     if in_place and output:
         raise ConflictError("--in-place and --output cannot be used together")
     file = files[0]
-    _rotate_one(file, file if in_place else output, add, remove, input_type, False)
+    _rotate_one(file, file if in_place else output, add, remove, input_type)
 
 
 def _split(text: str | None) -> list[str]:
@@ -81,27 +79,16 @@ def _rotate_one(
     add: list[str],
     remove: list[str],
     input_type: str | None,
-    many: bool,
 ) -> str:
     from datetime import UTC, datetime
 
     from kseal import agekey
-    from kseal.cli.bulk import Skip, skip_if_plain
     from kseal.cli.common import decrypt_to_change
-    from kseal.errors import NotEncryptedError
     from kseal.fileio import read_input, write_output
     from kseal.sops import workflows
 
     store, _ = stores_for(file, None, input_type, None)
-    data = read_input(file)
-    if many:
-        skip_if_plain(data)
-    try:
-        dec = decrypt_to_change(file, data, store)
-    except NotEncryptedError:
-        if many:
-            raise Skip("not encrypted") from None
-        raise
+    dec = decrypt_to_change(file, read_input(file), store)
     result = workflows.rotate(
         dec,
         store,
@@ -119,9 +106,7 @@ def updatekeys(
     files: Files,
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")] = False,
     input_type: InputType = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Path to .sops.yaml (default: search upwards).")
-    ] = None,
+    config: Config = None,
 ) -> None:
     """Re-wrap FILE's data key for the recipients .sops.yaml names now, like 'sops updatekeys'."""
     from kseal.cli import bulk
@@ -143,7 +128,7 @@ def updatekeys(
 
 def _update_one(path: Path, yes: bool, input_type: str | None, config: str | None) -> str:
     from kseal import agekey
-    from kseal.cli.bulk import Skip, skip_if_plain
+    from kseal.cli.bulk import Skip
     from kseal.cli.creation import creation_rule
     from kseal.fileio import read_input, write_atomic
     from kseal.sops import workflows
@@ -156,7 +141,8 @@ def _update_one(path: Path, yes: bool, input_type: str | None, config: str | Non
         )
     store, _ = stores_for(str(path), None, input_type, None)
     data = read_input(str(path))
-    skip_if_plain(data)
+    if b"sops" not in data:
+        raise Skip("not encrypted")  # not parsed: a Helm template in a tree is no failure
     update = workflows.update_keys(
         data,
         store,
@@ -187,13 +173,9 @@ def _show(name: str, update: KeyUpdate) -> None:
     if update.threshold_before != update.threshold_after:
         lines.append(f"Shamir threshold: {update.threshold_before} -> {update.threshold_after}")
     if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.text import Text
+        from kseal.cli import ui
 
-        console = Console(stderr=True, highlight=False)
-        for line in lines:
-            style = "green" if line.startswith("+++") else "red" if line.startswith("---") else ""
-            console.print(Text(line, style=style))
+        ui.print_styled(lines, (("+++", "green"), ("---", "red")), stderr=True)
     else:
         sys.stderr.write("".join(f"{line}\n" for line in lines))
 

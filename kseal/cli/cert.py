@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from kseal.cli.seal import ENV, _read_cert
+from kseal.cli.sealing import ENV, read_cert
 
 
 def cert(
@@ -35,7 +35,7 @@ def cert(
     """Print the sealing certificate (from a file, a URL or the controller) with its fingerprint and expiry."""
     from kseal.cluster import Controller
 
-    certificate = _read_cert(
+    certificate = read_cert(
         cert_path, Controller(controller_name, controller_namespace, kubeconfig, context)
     )
     sys.stderr.write(f"fingerprint: {certificate.fingerprint}\n")
@@ -76,3 +76,8 @@ def keys_generate(
     write_output(key_out, private_pem, plaintext=True)
     write_output(cert_out, cert_pem, plaintext=False)
     sys.stderr.write(f"fingerprint: {keys.load_certificate(cert_pem).fingerprint}\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cert")(cert)
+    app.add_typer(keys_app, name="keys")
