@@ -119,13 +119,7 @@ def safe_load_all(text: str) -> list[Any]:
 
 def read_events(text: str) -> Iterator[Event]:
     """The typed parse events of ``text``, ending with :class:`StreamEnd`."""
-    return _parse(text, keep_raw=False)
-
-
-def events(text: str) -> Iterator[Any]:
-    """ruamel's own libyaml events of ``text`` (limits checked), for callers not yet moved to
-    :func:`read_events` (``kseal.check.nodes``); new code uses :func:`read_events`."""
-    return _parse(text, keep_raw=True)
+    return _parse(text)
 
 
 def _c_parser() -> Any:
@@ -187,9 +181,8 @@ def _converters() -> dict[type, Callable[[Any], Event]]:
 _CONVERT: dict[type, Callable[[Any], Event]] = {}
 
 
-def _parse(text: str, keep_raw: bool) -> Iterator[Any]:
-    """kseal's events (or ruamel's, with ``keep_raw``), checked by :class:`_Limits`; the stream
-    start is left out. Scalars, most of any document, are converted and counted inline."""
+def _parse(text: str) -> Iterator[Event]:
+    """kseal's events, checked by :class:`_Limits`; the stream start is left out. Scalars, most of any document, are converted and counted inline."""
     parser = _c_parser()(text)
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.events import ScalarEvent as RawScalar
@@ -218,9 +211,9 @@ def _parse(text: str, keep_raw: bool) -> Iterator[Any]:
                 event = convert[type(raw)](raw)
                 limits.check(event)
                 if type(event) is StreamEnd:
-                    yield raw if keep_raw else event
+                    yield event
                     return
-            yield raw if keep_raw else event
+            yield event
     except YAMLError as exc:
         raise InputError(f"invalid YAML: {_one_line(exc, text)}") from None
     finally:

@@ -221,16 +221,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 # Cycles in kseal/sops/, which the sops-core work of issue 10 owns and untangles: listed so that
 # this test still catches every new one.
-PENDING_CYCLES = [
-    [
-        "kseal.sops.stores", "kseal.sops.stores.binary", "kseal.sops.stores.dotenv",
-        "kseal.sops.stores.ini", "kseal.sops.stores.json_store", "kseal.sops.stores.yaml_store",
-    ],
-]
-
 
 def test_import_graph_is_acyclic() -> None:
-    cycles = [c for c in _cycles(_import_graph()) if c not in PENDING_CYCLES]
+    cycles = _cycles(_import_graph())
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 

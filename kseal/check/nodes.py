@@ -1,6 +1,6 @@
 """YAML and JSON documents as small node trees that remember line and column (1-based).
 
-Built from libyaml events (``kseal.yamlio.events``); scalars stay strings (the checks only need to
+Built from kseal's typed libyaml events (``kseal.yamlio.read_events``); scalars stay strings (the checks only need to
 know whether a value is empty, templated or an ``ENC[...]`` string). Aliases resolve to their
 anchored node (an alias inside its own anchor is null, so trees never loop). With duplicate keys
 the last one wins, as in Go's decoder (what kubectl and the controllers read).
@@ -18,7 +18,15 @@ from itertools import pairwise
 from typing import Any
 
 from kseal.errors import InputError
-from kseal.yamlio import events
+from kseal.yamlio import (
+    AliasEvent,
+    MappingEnd,
+    MappingStart,
+    ScalarEvent,
+    SequenceEnd,
+    SequenceStart,
+    read_events,
+)
 
 NULLS = ("", "~", "null", "Null", "NULL")
 
@@ -76,17 +84,17 @@ class _Builder:
         self.anchors: dict[str, Node] = {}
         self.line_offset = line_offset
         self.strings = strings
-        self.handlers: dict[str, Callable[[Any], None]] = {
-            "ScalarEvent": self.scalar,
-            "MappingStartEvent": lambda ev: self.start(ev, Map),
-            "SequenceStartEvent": lambda ev: self.start(ev, Seq),
-            "MappingEndEvent": self.end,
-            "SequenceEndEvent": self.end,
-            "AliasEvent": self.alias,
+        self.handlers: dict[type, Callable[[Any], None]] = {
+            ScalarEvent: self.scalar,
+            MappingStart: lambda ev: self.start(ev, Map),
+            SequenceStart: lambda ev: self.start(ev, Seq),
+            MappingEnd: self.end,
+            SequenceEnd: self.end,
+            AliasEvent: self.alias,
         }
 
     def feed(self, ev: Any) -> None:
-        handler = self.handlers.get(type(ev).__name__)
+        handler = self.handlers.get(type(ev))
         if handler is not None:
             handler(ev)
 
@@ -105,20 +113,16 @@ class _Builder:
             top.items.append((self.pending_key[-1], node))
             self.pending_key[-1] = None
 
-    def scalar(self, ev: Any) -> None:
-        mark = ev.start_mark
-        scalar = Scalar(
-            ev.value, ev.style is None, mark.line + 1 + self.line_offset, mark.column + 1
-        )
+    def scalar(self, ev: ScalarEvent) -> None:
+        scalar = Scalar(ev.value, ev.plain, ev.line + 1 + self.line_offset, ev.column + 1)
         if self.strings is not None and "kind" in ev.value and "ecret" in ev.value.lower():
             self.strings.append(scalar)
         if ev.anchor:
             self.anchors[ev.anchor] = scalar
         self.add(scalar)
 
-    def start(self, ev: Any, kind: type[Map] | type[Seq]) -> None:
-        mark = ev.start_mark
-        coll: Map | Seq = kind(mark.line + 1 + self.line_offset, mark.column + 1)
+    def start(self, ev: MappingStart | SequenceStart, kind: type[Map] | type[Seq]) -> None:
+        coll: Map | Seq = kind(ev.line + 1 + self.line_offset, ev.column + 1)
         if ev.anchor:
             self.anchors[ev.anchor] = coll
         self.add(coll)
@@ -129,10 +133,10 @@ class _Builder:
         self.stack.pop()
         self.pending_key.pop()
 
-    def alias(self, ev: Any) -> None:
+    def alias(self, ev: AliasEvent) -> None:
         target = self.anchors.get(ev.anchor)
         if target is None or any(target is open_node for open_node in self.stack):
-            target = Scalar("", True, ev.start_mark.line + 1 + self.line_offset, 1)
+            target = Scalar("", True, ev.line + 1 + self.line_offset, 1)
         self.add(target)
 
 
@@ -145,7 +149,7 @@ def parse(
     ``strings``."""
     builder = _Builder(line_offset, strings)
     try:
-        for ev in events(text):
+        for ev in read_events(text):
             builder.feed(ev)
     except InputError:
         if not partial:

@@ -30,7 +30,7 @@ def _edit_loop(name: str, store: Store, original: bytes) -> tuple[bytes, Loaded]
                         "the edited file contains a 'sops' metadata block",
                         hints=["remove the 'sops' key; kseal writes the metadata itself"],
                     )
-                if not loaded.docs and store.name != "binary":
+                if not loaded.docs and store.structured:
                     raise InputError("the edited file holds no document")
             except KsealError as err:
                 if not ask_to_retry(err):

@@ -125,7 +125,7 @@ def _open(file: str, input_type: str | None) -> tuple[Decrypted, Store]:
     from kseal.fileio import read_input
 
     store, _ = stores_for(file, None, input_type, None)
-    if store.name == "binary":
+    if not store.structured:
         raise InputError(f"{file}: set and unset need a structured file (yaml, json, dotenv, ini)")
     return decrypt_to_change(file, read_input(file), store, keep_stash=True), store
 

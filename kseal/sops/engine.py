@@ -78,7 +78,7 @@ def encrypt(
             ],
         )
     rules = options.rules.with_default()
-    if in_store.name == "binary" or out_store.name == "binary":
+    if not (in_store.structured and out_store.structured):
         rules = Rules()  # as sops >= 3.11: the single binary value is always encrypted
     key = random(32)
     expected = outline(loaded.docs) if verify else None
@@ -153,7 +153,7 @@ def decrypt(
     if in_clear is not None:
         in_clear.extend(result.in_clear)
     if extract is not None:
-        if in_store.name == "binary":
+        if not in_store.structured:
             raise TreePathError("--extract cannot be used with binary files")
         return out_store.emit_value(lookup(result.docs[0], parse_path(extract)))
     source = result.source if out_store.name == in_store.name else None

@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from kseal.errors import EmitError, InputError
-from kseal.sops.stores import Loaded
+from kseal.sops.stores.base import Loaded
 from kseal.sops.stores.json_store import JsonStore, loads, split_metadata
 from kseal.sops.tree import Branch, Value
 
 
 class BinaryStore:
     name = "binary"
+    structured = False
 
     def load(self, data: bytes) -> Loaded:
         encrypted = self._encrypted(data)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from kseal.errors import EmitError, InputError
-from kseal.sops.stores import Loaded
+from kseal.sops.stores.base import Loaded
 from kseal.sops.stores.flatten import flatten, unflatten, val_to_string
 from kseal.sops.tree import Branch, Comment, Value
 
@@ -34,6 +34,7 @@ def _text(raw: bytes, number: int, what: str) -> str:
 
 class DotenvStore:
     name = "dotenv"
+    structured = True
 
     def load(self, data: bytes) -> Loaded:
         doc = Branch()

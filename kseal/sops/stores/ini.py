@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kseal.errors import EmitError, InputError
-from kseal.sops.stores import Loaded
+from kseal.sops.stores.base import Loaded
 from kseal.sops.stores.flatten import GO_SPACE, flatten, go_trim, unflatten, val_to_string
 from kseal.sops.stores.json_store import scalar
 from kseal.sops.tree import Branch, Comment, Value
@@ -191,6 +191,7 @@ def _tree_value(value: str) -> str | bytes:
 
 class IniStore:
     name = "ini"
+    structured = True
 
     def load(self, data: bytes) -> Loaded:
         if data[:3] == b"\xef\xbb\xbf":

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from kseal.errors import EmitError, InputError, text_position
 from kseal.sops import gofmt
-from kseal.sops.stores import Loaded
+from kseal.sops.stores.base import Loaded
 from kseal.sops.tree import Branch, Comment, Timestamp, Value
 
 # Go's json.Marshal escapes these where Python's encoder does not (HTML safety, JS line breaks).
@@ -202,6 +202,7 @@ def split_metadata(doc: Branch) -> dict[str, Any] | None:
 
 class JsonStore:
     name = "json"
+    structured = True
 
     def load(self, data: bytes) -> Loaded:
         value = loads(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kseal.errors import InputError, NoDocumentError
-from kseal.sops.stores import Loaded
+from kseal.sops.stores.base import Loaded
 from kseal.sops.stores.yaml_emit import emit_docs, emit_value
 from kseal.sops.stores.yaml_inplace import emit_in_place, fits
 from kseal.sops.stores.yaml_parse import Parsed, parse
@@ -14,6 +14,7 @@ from kseal.sops.tree import Branch, Value
 
 class YamlStore:
     name = "yaml"
+    structured = True
 
     def load(self, data: bytes) -> Loaded:
         try:
