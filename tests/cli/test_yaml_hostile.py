@@ -12,7 +12,7 @@ import pytest
 
 from kseal import agekey
 from kseal.errors import InputError
-from kseal.yamlio import MAX_DEPTH, events, safe_load_all
+from kseal.yamlio import MAX_DEPTH, read_events, safe_load_all
 from tests.cli.conftest import Run
 from tests.peers import sops_binary
 
@@ -135,7 +135,7 @@ def _aliases(size: int, count: int) -> str:
 
 def _accepted(text: str) -> bool:
     try:
-        for _event in events(text):
+        for _event in read_events(text):
             pass
     except InputError:
         return False
