@@ -14,7 +14,8 @@ Cases:
 
     python3 bench/bench_sops.py [--repeats 9] [--venv DIR]
 
-``--venv DIR`` reuses (or creates) that environment instead of a temporary one.
+``--venv DIR`` uses that environment instead of a temporary one: created and installed when it
+has no ``kseal`` yet, else used as it is (so an older build can be measured against a newer one).
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ SOPS_VERSION = "3.11.0"
 
 def make_venv(where: Path) -> Path:
     """A virtual environment with kseal installed from this checkout (not editable) and the
-    pinned sops binary; reused when it already has both."""
+    pinned sops binary; one that already has kseal is used as it is."""
     python = where / "bin" / "python"
+    if (where / "bin" / "kseal").exists():
+        return where
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     subprocess.run(
