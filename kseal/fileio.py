@@ -19,6 +19,7 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kseal.errors import InputError, NoFileError, OutputError
@@ -275,26 +276,35 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_dead_temps(directory: Path) -> None:
-    """Remove the temporary files of killed kseal runs in ``directory`` (once per process)."""
-    key = str(directory)
-    if key in _cleaned:
-        return
-    _cleaned.add(key)
+def dead_leftovers(
+    directory: str | Path, pid_of: Callable[[str], int | None], is_kind: Callable[[int], bool]
+) -> Iterator[tuple[os.DirEntry[str], int]]:
+    """The entries of ``directory`` that killed kseal runs left behind: named for a pid (by
+    ``pid_of``) that is gone, of the right kind (``is_kind`` on the mode), owned by this user and
+    not locked (a live run in another pid namespace keeps its files), with that pid."""
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return
     for entry in entries:
-        pid = temp_file_pid(entry.name)
+        pid = pid_of(entry.name)
         if pid is None or pid_alive(pid):
             continue
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or in_use(entry.path):
-            continue
+        if is_kind(st.st_mode) and st.st_uid == os.geteuid() and not in_use(entry.path):
+            yield entry, pid
+
+
+def remove_dead_temps(directory: Path) -> None:
+    """Remove the temporary files of killed kseal runs in ``directory`` (once per process)."""
+    key = str(directory)
+    if key in _cleaned:
+        return
+    _cleaned.add(key)
+    for entry, pid in dead_leftovers(directory, temp_file_pid, stat.S_ISREG):
         scrub(Path(entry.path))
         if not os.path.lexists(entry.path):
             warn(f"removed {entry.path}: a temporary file left by a killed kseal run (pid {pid})")

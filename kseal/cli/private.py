@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kseal.errors import killed_by
-from kseal.fileio import hold_lock, in_use, pid_alive, scrub, warn
+from kseal.fileio import dead_leftovers, hold_lock, scrub, warn
 from kseal.tempnames import private_dir_pid, private_dir_prefix
 
 __all__ = ["plaintext_file", "private_dir", "remove_dead_runs", "scrub", "signals_unwind"]
@@ -54,22 +54,7 @@ def remove_dead_runs() -> None:
     """Remove the private directories of kseal runs that were killed (SIGKILL, power loss of a
     RAM disk aside), overwriting their files first; a warning names each one."""
     for base in dict.fromkeys([*_bases(), tempfile.gettempdir()]):
-        try:
-            entries = list(os.scandir(base))
-        except OSError:
-            continue
-        for entry in entries:
-            pid = private_dir_pid(entry.name)
-            if pid is None or pid_alive(pid):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-                continue
-            if in_use(entry.path):
-                continue  # alive in another pid namespace
+        for entry, pid in dead_leftovers(base, private_dir_pid, stat.S_ISDIR):
             for root, _dirs, files in os.walk(entry.path):
                 for name in files:
                     scrub(Path(root) / name)
