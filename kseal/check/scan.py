@@ -17,9 +17,10 @@ from typing import Any
 
 from kseal.check import keymaterial, manifests, sopsrules, source, templates
 from kseal.check.model import Finding
-from kseal.check.nodes import Node, Scalar, expanded_size, parse_tolerant
+from kseal.check.nodes import Node, Scalar, expanded_size, parse, parse_tolerant
 from kseal.check.nodes import manifests as objects_in
 from kseal.check.suppress import inline_allowed
+from kseal.errors import InputError
 from kseal.sops.config import CreationRule
 from kseal.sops.stores import format_for_path
 from kseal.sopsfile import has_sops_metadata
@@ -67,12 +68,14 @@ def scan_text(
     findings = keymaterial.scan(path, text)
     fmt = source.manifest_format(path)
     nodes: list[Node] = []
+    whole = False
     helm = False
     if fmt in ("yaml", "json"):
         helm = is_helm_template(path, text)
         strings: list[Scalar] = []
         readable = templates.render_neutral(text) if templates.has_template_syntax(text) else text
-        nodes = parse_tolerant(readable, strings)
+        nodes, whole = _parse(readable, strings)
+        whole = whole and readable is text
         ctx = manifests.Context(
             path,
             helm=helm,
@@ -95,11 +98,24 @@ def scan_text(
         rule = opts.rule_for(path)
         if rule is not None or "sops" in text:
             raw = data if data is not None else text.encode()
-            findings.extend(sopsrules.check(path, raw, fmt, rule, nodes, opts.verify_mac))
+            findings.extend(
+                sopsrules.check(path, raw, fmt, rule, nodes, opts.verify_mac, whole=whole)
+            )
     if not findings:
         return findings
     lines = text.splitlines()
     return [f for f in _unique(findings) if not inline_allowed(f, lines)]
+
+
+def _parse(text: str, strings: list[Scalar]) -> tuple[list[Node], bool]:
+    """The documents of ``text``, and whether that is all of it (else what parsed, tolerantly)."""
+    found: list[Scalar] = []
+    try:
+        nodes = parse(text, 0, found)
+    except InputError:
+        return parse_tolerant(text, strings), False
+    strings.extend(found)
+    return nodes, True
 
 
 def _leftover(path: str) -> Finding:

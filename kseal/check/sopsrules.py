@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kseal.check.model import Finding
-from kseal.check.nodes import Map, Node, Seq
+from kseal.check.nodes import Map, Node, Scalar, Seq
 from kseal.errors import InputError, KsealError, MetadataError
 from kseal.sops.codec import is_encrypted_value
 from kseal.sops.config import CreationRule
 from kseal.sops.rules import RULE_NAMES, Rules, Selector
-from kseal.sops.stores import get_store
-from kseal.sops.tree import Branch, Comment, leaves
+from kseal.sops.stores import Loaded, get_store
+from kseal.sops.stores.yaml_scalar import resolve
+from kseal.sops.tree import Branch, Comment, Timestamp, Value, leaves
 
 # Decrypts the file to verify its MAC; raises MacError/DecryptError, or KeyRetrievalError when
 # no identity is available (then nothing is reported).
@@ -124,19 +125,31 @@ def check(
     rule: CreationRule | None,
     nodes: list[Node],
     verify_mac: VerifyMac | None = None,
+    *,
+    whole: bool = False,
 ) -> list[Finding]:
-    try:
-        loaded = get_store(fmt).load(data)
-    except (InputError, KsealError):
-        return []
+    """The SOPS findings of one file. ``nodes`` are its parsed documents; with ``whole`` they are
+    the entire file as written (not a tolerant partial parse or a rendered template), and the
+    rules read their values from them instead of parsing the file a second time."""
+    loaded = _from_nodes(nodes) if whole else None
+    if loaded is None:
+        loaded = _load(fmt, data)
+        if loaded is None:
+            return []
     text = data.decode("utf-8", "replace")
     rule_rules = rule.rules if rule is not None else None
     has_selection = rule_rules is not None and any(getattr(rule_rules, n) for n in RULE_NAMES)
     if loaded.metadata is None:
         if rule is None or not rule.path_regex or fmt == "binary" or _exempt(path):
             return []
+        unencrypted_rules = (rule_rules or Rules()).with_default()
+        if whole and _uses_comments(unencrypted_rules):
+            reloaded = _load(fmt, data)
+            if reloaded is None:
+                return []
+            loaded = reloaded
         docs = [d for d in loaded.docs if not _exempt_manifest(d)]
-        if not docs or not _offenders(docs, (rule_rules or Rules()).with_default()):
+        if not docs or not _offenders(docs, unencrypted_rules):
             return []
         return [
             Finding(
@@ -164,6 +177,11 @@ def check(
         )
     elif rule is None:  # never claim a rule that does not exist
         extra = "; no .sops.yaml rule matches it, so kseal encrypt -i needs its recipients (--age)"
+    if _uses_comments(rules) and whole:
+        with_comments = _load(fmt, data)  # comment rules need the comments nodes do not keep
+        if with_comments is None:
+            return []
+        loaded = with_comments
     findings = []
     for leaf_path in _offenders(loaded.docs, rules.with_default()):
         line, col = locate(nodes, leaf_path, text)
@@ -181,6 +199,67 @@ def check(
     if verify_mac is not None:
         findings.extend(_mac(path, data, verify_mac, nodes, text))
     return findings
+
+
+def _load(fmt: str, data: bytes) -> Loaded | None:
+    """The file through its SOPS store, or None when the store cannot read it (then the SOPS
+    rules have nothing to say: the manifest rules and the key scan still ran)."""
+    try:
+        return get_store(fmt).load(data)
+    except (InputError, KsealError):
+        return None
+
+
+def _uses_comments(rules: Rules) -> bool:
+    return bool(rules.encrypted_comment_regex or rules.unencrypted_comment_regex)
+
+
+def _from_nodes(nodes: list[Node]) -> Loaded | None:
+    """The documents and ``sops`` metadata of an already parsed YAML or JSON file, as the SOPS
+    store reads them: the top-level ``sops`` mapping of each document is taken out (the first
+    is the metadata, its scalars typed as YAML resolves them). Document values stay text (the
+    rules only ask whether a value is an ``ENC[...]`` string, empty or null); comments are not
+    kept. None when the store would refuse the file (a document that is not a mapping,
+    duplicate keys), so that the store's verdict stands."""
+    docs: list[Branch] = []
+    metadata: object = None
+    for node in nodes:
+        if not isinstance(node, Map):
+            return None
+        doc = Branch()
+        seen: set[str] = set()
+        for key, value in node.items:
+            if key.value in seen:
+                return None
+            seen.add(key.value)
+            if key.value == "sops":
+                if metadata is None:
+                    metadata = _typed(value)
+                continue
+            doc.append((key.value, _values(value)))
+        docs.append(doc)
+    if metadata is not None and not isinstance(metadata, dict):
+        return None
+    return Loaded(docs, metadata)
+
+
+def _values(node: Node) -> Value:
+    if isinstance(node, Scalar):
+        return None if node.is_null else node.value
+    if isinstance(node, Map):
+        return Branch((k.value, _values(v)) for k, v in node.items)
+    return [_values(v) for v in node.items]
+
+
+def _typed(node: Node) -> object:
+    if isinstance(node, Scalar):
+        if node.is_null:
+            return None
+        value = resolve(node.value, None, plain=True) if node.plain else node.value
+        return value.text if isinstance(value, Timestamp) else value
+    if isinstance(node, Map):
+        return {k.value: _typed(v) for k, v in node.items}
+    return [_typed(v) for v in node.items]
 
 
 def _mac(path: str, data: bytes, verify: VerifyMac, nodes: list[Node], text: str) -> list[Finding]:
