@@ -131,45 +131,60 @@ def check(
     """The SOPS findings of one file. ``nodes`` are its parsed documents; with ``whole`` they are
     the entire file as written (not a tolerant partial parse or a rendered template), and the
     rules read their values from them instead of parsing the file a second time."""
-    loaded = _from_nodes(nodes) if whole else None
+    loaded = (_from_nodes(nodes) if whole else None) or _load(fmt, data)
     if loaded is None:
-        loaded = _load(fmt, data)
-        if loaded is None:
-            return []
-    text = data.decode("utf-8", "replace")
-    rule_rules = rule.rules if rule is not None else None
-    has_selection = rule_rules is not None and any(getattr(rule_rules, n) for n in RULE_NAMES)
+        return []
+    source = _Source(path, fmt, data, nodes, whole)
     if loaded.metadata is None:
-        if rule is None or not rule.path_regex or fmt == "binary" or _exempt(path):
-            return []
-        unencrypted_rules = (rule_rules or Rules()).with_default()
-        if whole and _uses_comments(unencrypted_rules):
-            reloaded = _load(fmt, data)
-            if reloaded is None:
-                return []
-            loaded = reloaded
-        docs = [d for d in loaded.docs if not _exempt_manifest(d)]
-        if not docs or not _offenders(docs, unencrypted_rules):
-            return []
-        return [
-            Finding(
-                "KS201",
-                path,
-                1,
-                1,
-                f"matches the .sops.yaml rule path_regex {rule.path_regex!r} but is not encrypted",
-                "unencrypted",
-            )
-        ]
+        return _unencrypted(source, loaded, rule)
     from kseal.sops.metadata import from_plain
 
     try:
         metadata = from_plain(loaded.metadata)
     except MetadataError as exc:
-        line, col = locate(nodes, ("sops",), text)
+        line, col = locate(nodes, ("sops",), source.text)
         return [Finding("KS204", path, line, col, exc.message, "metadata")]
-    by_rule = has_selection and rule_rules is not None and rule is not None
-    rules = rule_rules if by_rule and rule_rules is not None else metadata.rules
+    findings = _partial(source, loaded, rule, metadata.rules)
+    if verify_mac is not None:
+        findings.extend(_mac(path, data, verify_mac, nodes, source.text))
+    return findings
+
+
+class _Source:
+    """One file as the rules see it."""
+
+    def __init__(self, path: str, fmt: str, data: bytes, nodes: list[Node], whole: bool) -> None:
+        self.path, self.fmt, self.data, self.nodes, self.whole = path, fmt, data, nodes, whole
+        self.text = data.decode("utf-8", "replace")
+
+    def for_rules(self, loaded: Loaded, rules: Rules) -> Loaded | None:
+        """``loaded``, or the file through its store when ``rules`` select by comments (which
+        check's nodes do not keep)."""
+        if self.whole and _uses_comments(rules):
+            return _load(self.fmt, self.data)
+        return loaded
+
+
+def _unencrypted(source: _Source, loaded: Loaded, rule: CreationRule | None) -> list[Finding]:
+    """KS201: a file a ``.sops.yaml`` rule matches, with values it would encrypt, in the clear."""
+    if rule is None or not rule.path_regex or source.fmt == "binary" or _exempt(source.path):
+        return []
+    rules = rule.rules.with_default()
+    usable = source.for_rules(loaded, rules)
+    docs = [d for d in usable.docs if not _exempt_manifest(d)] if usable is not None else []
+    if not docs or not _offenders(docs, rules):
+        return []
+    message = f"matches the .sops.yaml rule path_regex {rule.path_regex!r} but is not encrypted"
+    return [Finding("KS201", source.path, 1, 1, message, "unencrypted")]
+
+
+def _partial(
+    source: _Source, loaded: Loaded, rule: CreationRule | None, own: Rules
+) -> list[Finding]:
+    """KS202: values of a SOPS file that its rule (or its own metadata) says must be encrypted."""
+    rule_rules = rule.rules if rule is not None else None
+    by_rule = rule_rules is not None and any(getattr(rule_rules, n) for n in RULE_NAMES)
+    rules = rule_rules if by_rule and rule_rules is not None else own
     who, extra = "the file's sops metadata", ""
     if by_rule and rule is not None:
         who = "its .sops.yaml rule" + (
@@ -177,27 +192,15 @@ def check(
         )
     elif rule is None:  # never claim a rule that does not exist
         extra = "; no .sops.yaml rule matches it, so kseal encrypt -i needs its recipients (--age)"
-    if _uses_comments(rules) and whole:
-        with_comments = _load(fmt, data)  # comment rules need the comments nodes do not keep
-        if with_comments is None:
-            return []
-        loaded = with_comments
+    usable = source.for_rules(loaded, rules)
+    if usable is None:
+        return []
     findings = []
-    for leaf_path in _offenders(loaded.docs, rules.with_default()):
-        line, col = locate(nodes, leaf_path, text)
+    for leaf_path in _offenders(usable.docs, rules.with_default()):
+        line, col = locate(source.nodes, leaf_path, source.text)
         shown = ".".join(leaf_path)
-        findings.append(
-            Finding(
-                "KS202",
-                path,
-                line,
-                col,
-                f"{shown} is not encrypted, but {who} says it must be{extra}",
-                f"partial {shown}",
-            )
-        )
-    if verify_mac is not None:
-        findings.extend(_mac(path, data, verify_mac, nodes, text))
+        message = f"{shown} is not encrypted, but {who} says it must be{extra}"
+        findings.append(Finding("KS202", source.path, line, col, message, f"partial {shown}"))
     return findings
 
 
