@@ -152,3 +152,55 @@ def test_changing_a_plaintext_file_says_encrypt_it_first(tmp_path: Path, args: l
     assert err.startswith("kseal: error: plain.yaml: sops metadata not found"), err
     assert "kseal: hint: encrypt it first: kseal encrypt -i plain.yaml" in err
     assert (tmp_path / "plain.yaml").read_text() == "a: b\n"
+
+
+NESTED = (
+    "l:\n  - a: 1\n    b:\n      c: 2\n    d:\n      - e\n  - x\nm:\n  n: |\n    two\n    lines\n"
+)
+
+
+def _layout(encrypted: bytes) -> list[str]:
+    """The lines of an encrypted file with ciphertexts, base64 lines and per-run fields blanked."""
+    import re
+
+    out = []
+    for line in encrypted.decode().splitlines():
+        line = re.sub(r"ENC\[[^]]*\]", "ENC", line)
+        if re.fullmatch(r" *[A-Za-z0-9+/=]{20,}", line) or re.search(
+            r"lastmodified|mac:|recipient|version|unencrypted_suffix", line
+        ):
+            continue
+        out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("indent", [2, 3, 4, 8])
+def test_encrypt_with_any_indent_writes_a_file_that_decrypts(tmp_path: Path, indent: int) -> None:
+    """`--indent 2` used to nest a mapping inside a `- ` item at its keys' column (invalid YAML
+    that no tool could decrypt, with exit 0). Every indent now decrypts in both tools, and
+    indent 2 lays the file out as sops does with `stores: {yaml: {indent: 2}}`."""
+    keys = Keys(tmp_path, 1)
+    env = {"SOPS_AGE_KEY_FILE": str(keys.files[0])}
+    (tmp_path / "plain.yaml").write_text(NESTED)
+    out = _ok(
+        _kseal(
+            tmp_path,
+            env,
+            "encrypt",
+            "--indent",
+            str(indent),
+            "--age",
+            keys.publics[0],
+            "plain.yaml",
+        )
+    )
+    (tmp_path / "enc.yaml").write_bytes(out)
+    expected = safe_load_all(NESTED)
+    assert safe_load_all(_ok(_kseal(tmp_path, env, "decrypt", "enc.yaml")).decode()) == expected
+    assert safe_load_all(_ok(_sops(tmp_path, env, "decrypt", "enc.yaml")).decode()) == expected
+    if indent == 2:
+        (tmp_path / ".sops.yaml").write_text(
+            f"stores:\n  yaml:\n    indent: 2\ncreation_rules:\n  - age: {keys.publics[0]}\n"
+        )
+        by_sops = _ok(_sops(tmp_path, env, "encrypt", "plain.yaml"))
+        assert _layout(out) == _layout(by_sops)

@@ -206,7 +206,9 @@ def _emit_seq(seq: list[Value], col: int, indent: int, lines: list[str], meta: b
                 lines.append(f"{pad}- {{}}")
                 continue
             sub: list[str] = []
-            _emit_map(item, col + 2, indent, sub, meta, child_col=col + indent)
+            # yaml.v3 nests a ``- `` item's mapping content at the dash plus the indent, but
+            # never at the keys' own column (with indent 2 that is the dash plus 4)
+            _emit_map(item, col + 2, indent, sub, meta, child_col=col + max(indent, 4))
             if isinstance(item[0][0], Comment):
                 lines.append(f"{pad}-")
                 lines.extend(sub)
