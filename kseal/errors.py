@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     OUTPUT = 3
     INTERNAL = 3  # kseal caught its own mistake, or an unexpected error
     EMIT = 4
+    SET_PATH = 7  # sops's ErrorInvalidSetFormat: a malformed set/unset path
     CONFLICT = 8
     ENCRYPT = 23
     DECRYPT = 25
@@ -57,7 +58,8 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.DECRYPT: "a value is malformed or failed authentication (tampered, or moved to "
     "another path)",
     ExitCode.MAC: "the MAC is missing, cannot be decrypted, or does not match",
-    ExitCode.TREE_PATH: "malformed `--extract`/`set`/`unset` path",
+    ExitCode.SET_PATH: "malformed `set`/`unset` path (as sops)",
+    ExitCode.TREE_PATH: "malformed `--extract` path",
     ExitCode.NO_DOCUMENT: "the input holds no document",
     ExitCode.NO_FILE: "the named file does not exist",
     ExitCode.DECRYPTION_ORDER: "`--decryption-order` or `SOPS_DECRYPTION_ORDER` names a key "

@@ -45,11 +45,10 @@ def set_(
     input_type: InputType = None,
 ) -> None:
     """Set one value of FILE in place, like 'sops set'; unchanged values keep their ciphertext."""
-    from kseal.sops.engine import parse_path
     from kseal.sops.tree import Branch
     from kseal.sops.workflows import set_path
 
-    steps = parse_path(path)
+    steps = _set_path(path)
     new = _parse_value(_read_value(value, value_file, value_stdin), string)
     dec, store = _open(file, input_type)
     doc: Value = dec.docs[0] if dec.docs else Branch()
@@ -60,6 +59,18 @@ def set_(
     if not isinstance(result, Branch):
         raise InputError("the top level of a document must stay a mapping")
     save_reencrypted(file, dec, store, dec.source)
+
+
+def _set_path(path: str) -> list[str | int]:
+    """``path`` parsed for ``set``/``unset``; malformed, it exits 7 as sops does (91 is
+    ``--extract``'s code)."""
+    from kseal.errors import ExitCode, TreePathError
+    from kseal.sops.engine import parse_path
+
+    try:
+        return parse_path(path)
+    except TreePathError as exc:
+        raise TreePathError(exc.message, hints=exc.hints, exit_code=ExitCode.SET_PATH) from None
 
 
 def _read_value(value: str | None, value_file: bool, value_stdin: bool) -> bytes:
@@ -140,10 +151,9 @@ def unset(
 ) -> None:
     """Remove one key or list item from FILE in place, like 'sops unset'."""
     from kseal.errors import PathNotFoundError, TreePathError
-    from kseal.sops.engine import parse_path
     from kseal.sops.workflows import unset_path
 
-    steps = parse_path(path)
+    steps = _set_path(path)
     dec, store = _open(file, input_type)
     try:
         if not dec.docs:

@@ -249,6 +249,8 @@ def test_decryption_order_env_does_not_block_encrypt(pair: Pair) -> None:
         ["-d", "--extract", '["nope"]', "{enc}"],
         ["decrypt", "--extract", "nope", "{enc}"],
         ["filestatus", "{missing}"],
+        ["set", "{enc}", "nope", '"x"'],
+        ["unset", "{enc}", "nope"],
         ["decrypt", "{missing}"],
         ["filestatus", "{enc}"],
     ],
