@@ -219,10 +219,9 @@ def to_plain(value: Value) -> object:
     return value
 
 
-def shape(value: Value, *, comments: bool = True) -> tuple[object, ...]:
-    """An outline of ``value``'s structure, without its scalar values: mapping keys, container
-    kinds and (unless ``comments`` is false) where comments sit. Two trees with equal shapes
-    differ in leaf values only."""
+def shape(value: Value) -> tuple[object, ...]:
+    """An outline of ``value``'s structure, without its scalar values or comments: mapping keys
+    and container kinds. Two trees with equal shapes differ in leaf values and comments only."""
     out: list[object] = []
     stack: list[object] = [value]
     close_map, close_seq = object(), object()
@@ -239,16 +238,12 @@ def shape(value: Value, *, comments: bool = True) -> tuple[object, ...]:
                 if isinstance(k, str):
                     stack.append(v)
                     stack.append(("key", k))
-                elif comments:
-                    stack.append(k)
         elif isinstance(item, list):
             out.append("[")
             stack.append(close_seq)
-            stack.extend(v for v in reversed(item) if comments or not isinstance(v, Comment))
+            stack.extend(v for v in reversed(item) if not isinstance(v, Comment))
         elif isinstance(item, tuple):
             out.append(item)  # ("key", name): never equal to a bracket or a leaf marker
-        elif isinstance(item, Comment):
-            out.append("#")
         else:
             out.append(".")
     return tuple(out)

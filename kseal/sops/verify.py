@@ -36,7 +36,7 @@ def outline(docs: list[Branch]) -> Outline:
                 continue
             plain, kind = to_bytes(leaf.value)
             values.append((_KIND.get(kind, kind), plain))
-        out.append((shape(doc, comments=False), values))
+        out.append((shape(doc), values))
     return out
 
 
