@@ -3,36 +3,9 @@ every file with --verbose; a directory without -i, and an empty directory, say s
 
 from __future__ import annotations
 
-import os
-import pty
-import sys
 from pathlib import Path
 
-from tests.cli.conftest import Run
-
-
-def _on_a_terminal(cwd: Path, *args: str) -> tuple[int, str]:
-    """Run kseal with stderr (and stdout) on a pseudo-terminal; (exit code, everything shown)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "KSEAL_"))}
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.chdir(cwd)
-        os.execvpe(  # noqa: S606
-            sys.executable,
-            [sys.executable, "-m", "kseal", *args],
-            {**env, "HOME": str(cwd), "COLUMNS": "100"},
-        )
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
+from tests.cli.conftest import Run, on_a_terminal
 
 
 def _tree(tmp_path: Path, kseal: Run, public: str) -> list[str]:
@@ -55,7 +28,7 @@ def test_terminal_summary_lists_only_problems_sorted(
 ) -> None:
     _, public = identity
     files = _tree(tmp_path, kseal, public)
-    code, shown = _on_a_terminal(tmp_path, "encrypt", "-i", "--age", public, *files)
+    code, shown = on_a_terminal(tmp_path, "encrypt", "-i", "--age", public, *files)
     assert code == 2, shown  # bad.yaml: invalid YAML; the others are still done
     table = _table(shown)
     assert "bad.yaml" in table and "done.yaml" in table
@@ -77,7 +50,7 @@ def test_terminal_summary_lists_every_file_with_verbose(
     ):
         for i in range(4):
             (tmp_path / f"ok{i}.yaml").write_text("k: v\n")
-        code, shown = _on_a_terminal(tmp_path, *args)
+        code, shown = on_a_terminal(tmp_path, *args)
         assert code == 2, shown
         table = _table(shown)
         assert all(name in table for name in files)
@@ -91,7 +64,7 @@ def test_terminal_summary_of_a_clean_run_is_the_totals(
     names = [f"t{i}.yaml" for i in range(3)]
     for name in names:
         (tmp_path / name).write_text("k: v\n")
-    code, shown = _on_a_terminal(tmp_path, "encrypt", "-i", "--age", public, *names)
+    code, shown = on_a_terminal(tmp_path, "encrypt", "-i", "--age", public, *names)
     assert code == 0, shown
     assert "┏" not in shown and "encrypt: 3 done, 0 skipped, 0 failed" in shown
 

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from kseal.yamlio import safe_load_all
-from tests.cli.conftest import Run
+from tests.cli.conftest import Run, on_a_terminal
 
 SENTINEL = "SENTINEL-51c2-plain"
 PLAIN = f"""\
@@ -360,44 +360,13 @@ def test_bulk_progress_on_a_terminal(
     kseal: Run, tmp_path: Path, identity: tuple[Path, str]
 ) -> None:
     """On a terminal, bulk mode draws a progress bar and a summary table."""
-    import pty
-
     _, public = identity
     for i in range(3):
         (tmp_path / f"t{i}.yaml").write_text(f"k: v{i}\n")
-    import sys
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.chdir(tmp_path)
-        os.execvpe(  # noqa: S606
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "kseal",
-                "encrypt",
-                "-i",
-                "--age",
-                public,
-                "t0.yaml",
-                "t1.yaml",
-                "t2.yaml",
-            ],
-            {**os.environ, "HOME": str(tmp_path), "COLUMNS": "100"},
-        )
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    text = b"".join(chunks).decode("utf-8", "replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    status, text = on_a_terminal(
+        tmp_path, "encrypt", "-i", "--age", public, "t0.yaml", "t1.yaml", "t2.yaml"
+    )
+    assert status == 0, text
     assert "3 done, 0 skipped, 0 failed" in text and "t2.yaml" in text
 
 
