@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+FLOOR = Path(__file__).resolve().parent / "floor.py"
 ROOT = Path(__file__).resolve().parents[1]
 SOPS_VERSION = "3.11.0"
 
@@ -108,19 +109,17 @@ class Sample:
             sys.exit(f"bench: {' '.join(argv[:3])} failed: {result.stderr.decode()[:300]}")
 
 
-def interleaved(
-    a: Callable[[], Sample], b: Callable[[], Sample], repeats: int
-) -> tuple[list[Sample], list[Sample]]:
-    first, second = [], []
-    a(), b()  # warm the page cache, untimed
+def interleaved(runners: list[Callable[[], Sample]], repeats: int) -> list[list[Sample]]:
+    """Each runner ``repeats`` times, in turns (the order rotating each round), after one
+    untimed warm-up round."""
+    for run in runners:
+        run()
+    out: list[list[Sample]] = [[] for _ in runners]
     for i in range(repeats):
-        if i % 2:
-            second.append(b())
-            first.append(a())
-        else:
-            first.append(a())
-            second.append(b())
-    return first, second
+        shift = i % len(runners)
+        for j in [*range(shift, len(runners)), *range(shift)]:
+            out[j].append(runners[j]())
+    return out
 
 
 def median(samples: list[Sample], what: str = "wall") -> float:
@@ -151,7 +150,7 @@ def main() -> int:
             "SOPS_AGE_KEY_FILE": str(key),
             "SOPS_DISABLE_VERSION_CHECK": "1",
         }
-        rows: list[tuple[str, str, float, float, str, bool]] = []
+        rows: list[tuple[str, str, float, float, float, str, bool]] = []
         for name, text, limit in (
             ("Secret, 10 keys", small_secret(), 3.0),
             ("1 map of 10,000 keys", one_mapping(), 0.5),
@@ -176,14 +175,25 @@ def main() -> int:
                 ),
                 ("decrypt", [*kseal, "decrypt", str(enc)], [sops, "decrypt", str(enc)]),
             ):
-                ks, ss = interleaved(
-                    lambda a=k_argv: Sample(a, env), lambda a=s_argv: Sample(a, env), args.repeats
+                f_argv = [python, str(FLOOR), op, str(plain if op == "encrypt" else enc)]
+                f_argv += [public] if op == "encrypt" else []
+                ks, ss, fs = interleaved(
+                    [
+                        lambda a=k_argv: Sample(a, env),
+                        lambda a=s_argv: Sample(a, env),
+                        lambda a=[*f_argv, "--typer"]: Sample(a, env),
+                    ],
+                    args.repeats,
                 )
-                k, s = median(ks), median(ss)
-                rows.append((name, op, k, s, f"<= {limit}", k / s <= limit))
-        version, bare = interleaved(
-            lambda: Sample([*kseal, "--version"], env),
-            lambda: Sample([python, "-c", "pass"], env),
+                k, s, f = median(ks), median(ss), median(fs)
+                rows.append((name, op, k, s, f, f"<= {limit}", k / s <= limit))
+        version, bare, libs, libs_typer = interleaved(
+            [
+                lambda: Sample([*kseal, "--version"], env),
+                lambda: Sample([python, "-c", "pass"], env),
+                lambda: Sample([python, str(FLOOR), "imports"], env),
+                lambda: Sample([python, str(FLOOR), "imports", "--typer"], env),
+            ],
             args.repeats,
         )
     sops_version = subprocess.run(
@@ -195,14 +205,27 @@ def main() -> int:
         f"python {platform.python_version()}, {os.cpu_count()} cores, "
         f"interleaved, median of {args.repeats}\n"
     )
-    print(f"{'case':24} {'op':8} {'kseal s':>9} {'sops s':>9} {'kseal/sops':>11}  target")
+    print(
+        f"{'case':24} {'op':8} {'kseal s':>8} {'sops s':>8} {'floor s':>8} {'kseal/sops':>11}"
+        f" {'floor/sops':>11} {'kseal/floor':>12}  target"
+    )
     ok = True
-    for name, op, k, s, target, good in rows:
+    for name, op, k, s, f, target, good in rows:
         ok &= good
         print(
-            f"{name:24} {op:8} {k:9.3f} {s:9.3f} {k / s:11.2f}  {target} "
-            f"{'PASS' if good else 'FAIL'}"
+            f"{name:24} {op:8} {k:8.3f} {s:8.3f} {f:8.3f} {k / s:11.2f} {f / s:11.2f}"
+            f" {k / f:12.2f}  {target} {'PASS' if good else 'FAIL'}"
         )
+    print(
+        "\nfloor: bench/floor.py with --typer: the same libraries as kseal, Typer imported, only"
+        " the unavoidable work\n(libyaml events, AES-GCM per value, MAC, age-wrapped key, plain"
+        " output); see its docstring."
+    )
+    print(
+        f"start-up: python -c pass {median(bare) * 1000:.1f} ms; + the native libraries"
+        f" (ruamel C, cryptography, pyrage, hashlib) {median(libs) * 1000:.1f} ms; + Typer"
+        f" {median(libs_typer) * 1000:.1f} ms"
+    )
     extra = (median(version, "cpu") - median(bare, "cpu")) * 1000
     good = extra <= 40
     ok &= good
