@@ -87,7 +87,9 @@ def _emit(values: list[tuple[list[str], str]]) -> list[str]:
     open_path: list[str] = []
     for path, value in values:
         common = 0
-        while common < len(open_path) and common < len(path) - 1 and open_path[common] == path[common]:
+        while (
+            common < len(open_path) and common < len(path) - 1 and open_path[common] == path[common]
+        ):
             common += 1
         for depth in range(common, len(path) - 1):
             lines.append("    " * depth + path[depth] + ":")
@@ -136,7 +138,7 @@ def encrypt(path: str, recipient: str) -> None:
     lines += ["sops:", "    age:", f"        - recipient: {recipient}", "          enc: |"]
     lines += ["            " + line for line in wrapped.decode().splitlines()]
     lines += [
-        f"    lastmodified: \"{stamp}\"",
+        f'    lastmodified: "{stamp}"',
         f"    mac: {_enc(aead, mac.hexdigest().upper().encode(), stamp.encode())}",
         "    version: 3.11.0",
     ]
