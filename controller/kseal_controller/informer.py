@@ -187,6 +187,9 @@ class Informer:
         self._rv = ""
         self._synced = threading.Event()
         self._failures = 0
+        self._stop_lock = threading.Lock()
+        self._stop_requested = False
+        self._running_stop: threading.Event | None = None
 
     # --- reads (any thread) -------------------------------------------------------------------
 
@@ -225,8 +228,19 @@ class Informer:
 
     # --- the loop -----------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """Make :meth:`run` return (sets the event it was given), now or as soon as it starts."""
+        with self._stop_lock:
+            self._stop_requested = True
+            if self._running_stop is not None:
+                self._running_stop.set()
+
     def run(self, stop: threading.Event) -> None:
-        """List and watch until ``stop`` is set; never raises for API failures."""
+        """List and watch until ``stop`` is set (or :meth:`stop`); never raises for API failures."""
+        with self._stop_lock:
+            self._running_stop = stop
+            if self._stop_requested:
+                stop.set()
         need_list = True
         while not stop.is_set():
             try:

@@ -406,6 +406,24 @@ def test_stop_interrupts_a_long_backoff(running: Callable[..., Running]) -> None
     assert r.close() < 1.0
 
 
+def test_the_stop_method_ends_run_like_the_event(running: Callable[..., Running]) -> None:
+    source = FakeSource(([obj("a", "1")], "10"))
+    r = running(source)
+    wait_until(lambda: source.watch_calls == ["10"])
+    r.informer.stop()
+    r.thread.join(1)
+    assert not r.thread.is_alive()
+    assert r.stop.is_set()
+
+
+def test_stop_before_run_makes_run_return_at_once() -> None:
+    source = FakeSource(([obj("a", "1")], "10"))
+    informer = Informer(source, _ignore, _ignore, _ignore)
+    informer.stop()
+    informer.run(threading.Event())
+    assert source.list_calls == 0
+
+
 def test_the_watch_stream_is_closed_after_stop(running: Callable[..., Running]) -> None:
     source = FakeSource(([], "10"))
     r = running(source)
