@@ -249,9 +249,12 @@ class Informer:
                     need_list = False
                     self._failures = 0
                 self._watch(stop)
-            except Gone:
-                log.info("%s: resourceVersion %s expired; listing again", self.name, self._rv)
-                need_list = True
+            except Gone as exc:
+                if need_list:  # a list cannot expire; treat it as any failure, with a pause
+                    self._fail(stop, f"Gone: {exc}", listing=True)
+                else:
+                    log.info("%s: resourceVersion %s expired; listing again", self.name, self._rv)
+                    need_list = True
             except ApiError as exc:
                 self._fail(stop, f"{type(exc).__name__}: {exc}", listing=need_list)
             except Exception as exc:
@@ -298,6 +301,7 @@ class Informer:
                 if isinstance(item, WatchEvent):
                     self._apply(item)
                 delivered += 1
+                self._failures = 0  # the watch works: the next failure starts a fresh backoff
         finally:
             pump.cancel()
         self._watch_ended(stop, delivered, time.monotonic() - started)

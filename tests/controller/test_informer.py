@@ -319,6 +319,31 @@ def test_a_transient_list_failure_is_retried_after_a_pause(
     assert sum("list failed (Transient" in m for m in caplog.messages) == 2
 
 
+def test_gone_from_a_list_is_retried_after_a_pause_not_in_a_hot_loop(
+    running: Callable[..., Running],
+) -> None:
+    source = FakeSource(Gone("list: 410", 410), ([obj("a", "1")], "10"))
+    r = running(source, backoff_initial=0.05, backoff_cap=0.05)
+    started = time.monotonic()
+    assert r.informer.wait_for_sync(3)
+    assert time.monotonic() - started >= 0.045
+    assert source.list_calls == 2
+
+
+def test_consecutive_failures_double_the_pause_and_a_working_watch_resets_it(
+    running: Callable[..., Running], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="kseal_controller.informer")
+    source = FakeSource(([], "10"))
+    for _ in range(3):
+        source.watches.append([Transient("watch: 503", 503)])
+    source.watches.append([ev("ADDED", "a", "11"), Transient("watch: 503", 503)])
+    running(source, backoff_initial=0.01, backoff_cap=1.0)
+    wait_until(lambda: len(source.watch_calls) == 5)
+    pauses = [m.rsplit(" ", 1)[1] for m in caplog.messages if "retrying in" in m]
+    assert pauses == ["0.01s", "0.02s", "0.04s", "0.01s"]
+
+
 def test_a_transient_watch_failure_rewatches_from_the_same_rv_without_relisting(
     running: Callable[..., Running],
 ) -> None:
