@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -220,3 +221,43 @@ def test_usage_lists_every_flag_and_variable() -> None:
 
 def test_workers_default_falls_back_without_the_cpus_module() -> None:
     assert config.default_workers() >= 1
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _documented() -> dict[str, tuple[str, str]]:
+    text = (ROOT / "docs" / "controller" / "configuration.md").read_text()
+    rows = re.findall(r"^\| `--([a-z0-9-]+)` \| (?:`(\w+)`)? *\| (?:`([^`]*)`)? *\|", text, flags=re.M)
+    return {name: (env, default) for name, env, default in rows}
+
+
+def test_configuration_reference_lists_every_flag_with_its_variable_and_default() -> None:
+    expected = {
+        flag.name: ("" if flag.name == "help" else flag.env, flag.default) for flag in config.FLAGS
+    }
+    assert _documented() == expected
+
+
+@pytest.mark.parametrize("flag", [f for f in config.FLAGS if f.default], ids=lambda f: f.name)
+def test_documented_defaults_are_the_config_defaults(flag: config.Flag) -> None:
+    default = config.Config.__dataclass_fields__[
+        "key_renew_period" if flag.dest == "rotate_period" else flag.dest
+    ].default
+    assert flag.parse(flag.default) == default
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--key-size=SENTINEL-5f3a9c"],
+        ["--no-such-flag=SENTINEL-5f3a9c"],
+        ["--update-status=SENTINEL-5f3a9c"],
+        ["--privatekey-labels=SENTINEL-5f3a9c"],
+        ["--key-cutoff-time=SENTINEL-5f3a9c"],
+    ],
+)
+def test_errors_never_echo_the_value(argv: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        _parse(argv)
+    assert "SENTINEL-5f3a9c" not in str(info.value) + " ".join(info.value.hints)
