@@ -233,6 +233,16 @@ class KeyRing:
             self._sorted = [k for _, k in sorted(self._keys.values(), key=lambda e: e[0])][::-1]
             return True
 
+    def remove(self, fp: str) -> bool:
+        """Take a key out of use (its Secret was relabelled, e.g. ``compromised``); the Secret
+        itself is never deleted. False if the fingerprint is unknown."""
+        with self._lock:
+            if self._keys.pop(fp, None) is None:
+                return False
+            self._macs.pop(fp, None)
+            self._sorted = [k for k in self._sorted if k.fingerprint != fp]
+            return True
+
     def latest(self) -> Key | None:
         with self._lock:
             return self._sorted[0] if self._sorted else None

@@ -297,6 +297,20 @@ def test_mac_keys_are_derived_once_per_key() -> None:
     assert sorted(calls) == sorted([a.fingerprint, b.fingerprint])
 
 
+def test_removed_key_is_out_of_use() -> None:
+    ring = KeyRing(derive=lambda k: b"m")
+    old, new = _key(3, 30), _key(1, 10)
+    ring.add(old)
+    ring.add(new)
+    ring.mac_keys()
+    assert ring.remove(new.fingerprint)
+    assert not ring.remove(new.fingerprint)
+    assert ring.latest() == old
+    assert ring.private_keys() == [old.private_key]
+    assert set(ring.mac_keys()) == {old.fingerprint}
+    assert ring.add(new)  # a restored key comes back
+
+
 def test_mac_keys_without_a_derivation_is_an_error() -> None:
     with pytest.raises(RuntimeError):
         KeyRing().mac_keys()
