@@ -294,6 +294,10 @@ def test_the_controller_has_probes_ports_and_its_namespace(build: str) -> None:
     env = {e["name"]: e for e in container["env"]}
     assert env["POD_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     assert container["image"] == IMAGE
+    assert container["command"] == ["kseal-controller"]
+    # the original's container name (jsonnet or chart), so an apply over it merges, not adds
+    assert container["name"] == ("controller" if build == "helm-names"
+                                 else "sealed-secrets-controller")
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == _one(
