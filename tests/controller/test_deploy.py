@@ -521,3 +521,31 @@ def test_the_docker_context_holds_only_the_package_sources() -> None:
               and not arg.startswith("--from")]
     for source in copied:
         assert (ROOT / source).exists(), source
+
+
+# -- the install page matches the manifests ---------------------------------------------------
+
+INSTALL_DOC = ROOT / "docs" / "controller" / "install.md"
+
+
+def test_the_install_page_lists_exactly_what_the_base_installs() -> None:
+    """The table of objects in docs/controller/install.md is the base build."""
+    listed = []
+    for line in INSTALL_DOC.read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) < 2 or not re.fullmatch(r"[A-Za-z]+( \+ [A-Za-z]+)?", cells[0]):
+            continue
+        kinds = cells[0].split(" + ")
+        names = re.findall(r"`([^`]+)`", cells[1])
+        if kinds == ["object"]:
+            continue
+        if len(kinds) == 2 and len(names) == 1:  # one name for both, e.g. a Role and its binding
+            names *= 2
+        listed += [f"{k}/{n}" for k, n in zip(kinds, names, strict=True)]
+    assert sorted(listed) == _kinds(_build("base"))
+
+
+def test_the_install_page_names_the_placeholder_image_and_says_the_build_is_unverified() -> None:
+    text = INSTALL_DOC.read_text()
+    assert IMAGE in text and "placeholder" in text.lower()
+    assert "image build itself is unverified" in text
