@@ -115,6 +115,7 @@ def test_the_schema_validation_rejects_a_broken_manifest() -> None:
 def _crd_version(docs: tuple[Manifest, ...]) -> Manifest:
     crd = _one(docs, "CustomResourceDefinition", "sealedsecrets.bitnami.com")
     (version,) = crd["spec"]["versions"]
+    assert isinstance(version, dict)
     return version
 
 
@@ -257,6 +258,7 @@ def test_the_crd_schema_accepts_a_template_only_sealed_secret() -> None:
 
 def _container(deployment: Manifest) -> Manifest:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert isinstance(container, dict)
     return container
 
 
@@ -494,8 +496,14 @@ def test_the_image_is_built_from_the_projects_wheel_on_debian_slim() -> None:
     assert len(bases) == 2, "multi-stage: a build stage and a runtime stage"
     assert all(re.fullmatch(r"python:3\.\d+-slim-(bookworm|trixie)", b) for b in bases), bases
     runs = " ".join(arg for op, arg in steps if op == "RUN")
-    assert "pip wheel" in runs and "--no-deps" in runs and "kseal[controller]" in runs
+    assert "pip wheel" in runs and "--no-index --find-links /wheels" in runs
+    assert "kseal[controller]==${KSEAL_VERSION}" in runs
     assert ("COPY", "--from=build /opt/kseal /opt/kseal") in steps
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert ("ARG", f"KSEAL_VERSION={version}") in steps
+    assert IMAGE.endswith(f":{version}")
 
 
 def test_the_image_runs_the_controller_as_a_numeric_non_root_user() -> None:
