@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -77,13 +78,14 @@ def test_annotation_values_have_the_documented_shape() -> None:
 def test_tampered_data_is_not_in_sync() -> None:
     secret = _marked(_secret())
     mac_keys = dict([_key(1)])
-    for change in (
+    changes: tuple[Callable[[dict[str, Any]], object], ...] = (
         lambda s: s["data"].update(password=base64.b64encode(b"other").decode()),
         lambda s: s["data"].update(extra="eA=="),
         lambda s: s["data"].pop("password"),
         lambda s: s.update(type="kubernetes.io/tls"),
         lambda s: s["data"].update(password="not base64!"),
-    ):
+    )
+    for change in changes:
         edited = copy.deepcopy(secret)
         change(edited)
         assert not syncmark.in_sync(SS, edited, mac_keys)
