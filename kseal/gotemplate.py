@@ -305,7 +305,9 @@ def _trunc(count: int, text: str) -> str:
 
 
 def _indent(spaces: int, text: str) -> str:
-    pad = " " * max(spaces, 0)
+    if spaces < 0:  # Go's strings.Repeat panics, failing the template
+        raise TemplateError('function "indent": negative count')
+    pad = " " * spaces
     return pad + text.replace("\n", "\n" + pad)
 
 
@@ -641,10 +643,13 @@ class _Lexer:
 
     def _number(self) -> int:
         match = _NUMBER.match(self.src, self.pos)
-        if not match or not re.fullmatch(r"[+-]?\d+", match.group()):
+        if not match or not re.fullmatch(r"[+-]?(0|[1-9]\d*)", match.group()):
             raise self.fail("only decimal integer literals are supported by kseal")
+        value = int(match.group())
+        if not -(2**63) <= value < 2**63:
+            raise self.fail("integer literal out of range")
         self.pos = match.end()
-        return int(match.group())
+        return value
 
     def _quoted(self) -> str:
         end = self.pos + 1

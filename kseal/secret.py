@@ -435,6 +435,8 @@ def render_template_data(
             out[key] = render(templates[key], values).encode("utf-8", "surrogateescape")
         except TemplateError as err:
             errors.append(f"spec.template.data.{key}: {err.message}")
+        except UnicodeEncodeError:
+            errors.append(f"spec.template.data.{key}: the template holds text that is not Unicode")
     if errors:
         raise TemplateError("; ".join(errors))
     return out

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kseal.gotemplate import SUPPORTED, TemplateError, render
 
@@ -170,6 +172,9 @@ def test_undecodable_bytes_pass_through_unchanged() -> None:
         ("{{ .user.name }}", "chained field access"),
         ("{{ 1.5 }}", "only decimal integer literals"),
         ("{{ 0x1F }}", "only decimal integer literals"),
+        ("{{ 010 }}", "only decimal integer literals"),  # octal in Go
+        ("{{ 99999999999999999999 }}", "integer literal out of range"),
+        ('{{ indent -1 "a" }}', "negative count"),
         ("{{ 'a' }}", "character constants"),
         ("{{ nil }}", "nil is not supported"),
         ("{{ .user", "unclosed action"),
@@ -225,6 +230,63 @@ def test_errors_never_echo_template_text_or_values(template: str) -> None:
         render(template, {"s": SENTINEL})
     assert SENTINEL not in caught.value.message
     assert all(SENTINEL not in hint for hint in caught.value.hints)
+
+
+TEMPLATE_TEXT = st.lists(
+    st.sampled_from(
+        [
+            "{{",
+            "}}",
+            "{{-",
+            "-}}",
+            " ",
+            "-",
+            ".",
+            ".a",
+            "|",
+            "(",
+            ")",
+            '"',
+            "`",
+            "\\",
+            "/*",
+            "*/",
+            "$",
+            "3",
+            "-3",
+            "x",
+            "\n",
+            "upper",
+            "index",
+            "printf",
+            "%",
+            "%s",
+            "toJson",
+            "list",
+            "trunc",
+            "default",
+            "b64dec",
+            "if",
+            "end",
+            "nil",
+            "true",
+            "é",
+            "\udcff",
+        ]
+    ),
+    max_size=24,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEMPLATE_TEXT, st.text(max_size=5))
+def test_any_template_renders_or_is_a_one_line_template_error(source: str, value: str) -> None:
+    message = ""
+    try:
+        render(source, {"a": value, "b": SENTINEL})
+    except TemplateError as err:
+        message = err.message
+    assert "\n" not in message and SENTINEL not in message
 
 
 def test_every_documented_function_is_supported_and_vice_versa() -> None:
