@@ -29,15 +29,18 @@ MAC covers exactly the data written.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kseal import secret as secrets
 from kseal.errors import KsealError
 from kseal.gotemplate import go_quote
 from kseal_controller import syncmark
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 MANAGED_ANNOTATION = "sealedsecrets.bitnami.com/managed"
 PATCH_ANNOTATION = "sealedsecrets.bitnami.com/patch"
@@ -110,6 +113,23 @@ def desired(
     if mark is not None:
         _set_marks(sealed_secret, body, mark)
     return body
+
+
+def unsealed_secret(
+    sealed_secret: dict[str, Any],
+    private_keys: Sequence[RSAPrivateKey],
+    *,
+    on_attempt: Callable[[], None] | None = None,
+    mark: tuple[str, bytes] | None = None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``(desired Secret, None)``, or ``(None, error)`` when the values do not open or a template
+    fails: the original's ``attemptUnseal``, whose errors become "Failed to unseal: ...". The
+    error text carries the CLI's hints (see :func:`error_text`), never a value."""
+    try:
+        items = secrets.unseal_items(sealed_secret, private_keys, on_attempt)
+        return desired(sealed_secret, items, mark=mark), None
+    except KsealError as err:
+        return None, error_text(err)
 
 
 def _set_marks(

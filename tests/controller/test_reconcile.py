@@ -494,3 +494,53 @@ def test_status_messages_are_one_line_and_the_input_is_untouched() -> None:
     assert status is not None and status["conditions"][1]["message"] == "line one line two"
     assert ss == before
     assert reconcile.Options().update_status is True
+
+
+# --- unsealing into the desired Secret -----------------------------------------------------------
+
+
+def _real_ss(**template: Any) -> tuple[dict[str, Any], Any, Any]:
+    from datetime import UTC, datetime
+
+    from kseal import keys, secret
+
+    now = datetime.now(UTC)
+    (k1, c1), (k2, _c2) = keys.generate(now, bits=2048), keys.generate(now, bits=2048)
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "prod"},
+        "stringData": {"password": SENTINEL},
+    }
+    ss = secret.seal_secret(doc, keys.load_certificate(c1).public_key)
+    ss["metadata"]["uid"] = UID
+    ss["spec"]["template"].update(template)
+    return ss, keys.load_private_key_pem(k1, "right"), keys.load_private_key_pem(k2, "wrong")
+
+
+def test_unsealed_secret_gives_the_desired_secret_or_a_one_line_error() -> None:
+    ss, right, wrong = _real_ss(data={"url": "db://{{ .password }}"})
+    attempts: list[int] = []
+    body, error = reconcile.unsealed_secret(
+        ss, [wrong, right], on_attempt=lambda: attempts.append(1), mark=MARK
+    )
+    assert error is None and body is not None
+    assert base64.b64decode(body["data"]["url"]).decode() == f"db://{SENTINEL}"
+    assert body["metadata"]["ownerReferences"] == [{**OWNER, "uid": UID}]
+    assert syncmark.DATA_MAC_ANNOTATION in body["metadata"]["annotations"]
+    assert len(attempts) == 2
+    body, error = reconcile.unsealed_secret(ss, [wrong])
+    assert body is None and error is not None
+    assert error.startswith("no key could decrypt secret (password); ")
+    assert "label 'prod/db'" in error and "1 private key(s) tried" in error
+    outcome = reconcile.decide(ss, None, body, error)
+    assert outcome.event is not None and outcome.event[2].startswith(
+        "Failed to unseal: no key could decrypt"
+    )
+    ss["spec"]["template"]["data"] = {"url": "{{ .password | sha256sum }}"}
+    body, error = reconcile.unsealed_secret(ss, [right])
+    assert body is None and error is not None
+    assert error.startswith(
+        'spec.template.data.url: function "sha256sum" is not supported by kseal'
+    )
+    assert SENTINEL not in error and "\n" not in error
