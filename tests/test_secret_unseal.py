@@ -232,3 +232,9 @@ def test_kseal_unseal_renders_template_data(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert b'spec.template.data.url: function "sha256sum" is not supported' in run.stderr
     assert SENTINEL.encode() not in run.stderr + run.stdout
+
+
+def test_a_template_holding_text_that_is_not_unicode_is_a_template_error() -> None:
+    ss = _sealed(template_data={"bad": "x\ud800"})
+    with pytest.raises(TemplateError, match=r"^spec\.template\.data\.bad: .*not Unicode$"):
+        secret.secret_from_sealed(ss, {"user": b"admin"})
