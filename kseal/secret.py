@@ -12,7 +12,7 @@ import base64
 import binascii
 import copy
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kseal import sealed
@@ -230,10 +230,21 @@ def order_keys(private_keys: Sequence[RSAPrivateKey], hint: str | None) -> list[
 
 
 def unseal_with(
-    keys: Sequence[RSAPrivateKey], blob: bytes, oaep_label: bytes
+    keys: Sequence[RSAPrivateKey],
+    blob: bytes,
+    oaep_label: bytes,
+    on_attempt: Callable[[], None] | None = None,
 ) -> tuple[bytes, RSAPrivateKey]:
-    """Plaintext and the key that opened it (keys are tried in order, one at a time)."""
+    """Plaintext and the key that opened it (keys are tried in order, one at a time).
+
+    ``on_attempt()`` is called once per RSA private-key operation: keys whose modulus does not
+    match the blob's RSA length are skipped without one."""
+    rsa_len = int.from_bytes(blob[:2], "big") if len(blob) >= 2 else -1
     for key in keys:
+        if (key.key_size + 7) // 8 != rsa_len:
+            continue
+        if on_attempt is not None:
+            on_attempt()
         try:
             return sealed.unseal([key], blob, oaep_label), key
         except sealed.UnsealError:
@@ -297,70 +308,146 @@ def check_kind(sealed_secret: dict[str, Any]) -> None:
         raise InputError(f"expected a SealedSecret, got kind {shown}")
 
 
-def unseal_sealed_secret(
-    sealed_secret: dict[str, Any], private_keys: Sequence[RSAPrivateKey]
-) -> dict[str, Any]:
-    """The Secret the controller would create (offline recovery). Errors name keys, never data."""
-    check_kind(sealed_secret)
+def unseal_items(
+    sealed_secret: dict[str, Any],
+    private_keys: Sequence[RSAPrivateKey],
+    on_attempt: Callable[[], None] | None = None,
+) -> dict[str, bytes]:
+    """The decrypted ``spec.encryptedData`` items (or the deprecated v1 ``spec.data``), under the
+    label the SealedSecret's own metadata gives, as the controller does. ``on_attempt()`` is
+    called once per RSA private-key operation. Errors name keys, never data."""
     namespace, name, scope = scope_of_sealed(sealed_secret)
     oaep_label = sealed.label(namespace, name, scope)
     candidates = order_keys(private_keys, sealed_key_hint(sealed_secret))
-    template, encrypted = sealed_spec(sealed_secret)
+    _template, encrypted = sealed_spec(sealed_secret)
     v1_blob = text(mapping(sealed_secret.get("spec"), "spec").get("data"), "spec.data")
     if encrypted and v1_blob:
         raise InputError(
             "cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"
         )
-    data: dict[str, str] = {}
+    data: dict[str, bytes] = {}
     failed: list[str] = []
     for key in sorted(encrypted):
         try:
-            plain, used = unseal_with(candidates, base64.b64decode(encrypted[key]), oaep_label)
-            data[key] = base64.b64encode(plain).decode()
+            plain, used = unseal_with(
+                candidates, base64.b64decode(encrypted[key]), oaep_label, on_attempt
+            )
+            data[key] = plain
             candidates.remove(used)
             candidates.insert(0, used)  # the key that worked is the likeliest for the next item
         except KsealError:
             failed.append(key)
     if v1_blob and not encrypted:
         try:
-            v1 = json.loads(sealed.unseal(candidates, base64.b64decode(v1_blob), oaep_label))
-            data.update(string_map(mapping(v1, "the v1 Secret").get("data"), "the v1 Secret data"))
+            data.update(_unseal_v1(candidates, v1_blob, oaep_label, on_attempt))
         except (binascii.Error, ValueError, KsealError):
             failed.append("data")
-    t_meta = mapping(template.get("metadata"), "spec.template.metadata")
     if failed:
-        hints = [
-            f"the controller uses the label {oaep_label.decode()!r} (scope {scope.value}, from the "
-            "SealedSecret's own metadata)",
-        ]
-        t_label = sealed.label(
-            str(t_meta.get("namespace") or namespace),
-            str(t_meta.get("name") or name),
-            Scope.of(t_meta.get("annotations")),
+        raise sealed.UnsealError(
+            f"no key could decrypt secret ({', '.join(failed)})",
+            hints=_unseal_hints(sealed_secret, oaep_label, scope, private_keys),
         )
-        if t_label != oaep_label:
-            hints.insert(
-                0,
-                f"it was likely sealed for the label {t_label.decode()!r} (spec.template.metadata): "
-                "re-seal it under its new name, namespace or scope",
+    return data
+
+
+def _unseal_v1(
+    keys: Sequence[RSAPrivateKey],
+    blob: str,
+    oaep_label: bytes,
+    on_attempt: Callable[[], None] | None,
+) -> dict[str, bytes]:
+    """The data of the JSON v1 Secret in the deprecated ``spec.data`` blob."""
+    plain, _used = unseal_with(keys, base64.b64decode(blob), oaep_label, on_attempt)
+    v1 = string_map(mapping(json.loads(plain), "the v1 Secret").get("data"), "the v1 Secret data")
+    return {k: base64.b64decode(v, validate=True) for k, v in v1.items()}
+
+
+def _unseal_hints(
+    sealed_secret: dict[str, Any],
+    oaep_label: bytes,
+    scope: Scope,
+    private_keys: Sequence[RSAPrivateKey],
+) -> list[str]:
+    """Why the values may not open: the label used, the one the template suggests, the keys."""
+    namespace, name, _scope = scope_of_sealed(sealed_secret)
+    template, _encrypted = sealed_spec(sealed_secret)
+    t_meta = mapping(template.get("metadata"), "spec.template.metadata")
+    hints = [
+        f"the controller uses the label {oaep_label.decode()!r} (scope {scope.value}, from the "
+        "SealedSecret's own metadata)",
+    ]
+    t_label = sealed.label(
+        str(t_meta.get("namespace") or namespace),
+        str(t_meta.get("name") or name),
+        Scope.of(t_meta.get("annotations")),
+    )
+    if t_label != oaep_label:
+        hints.insert(
+            0,
+            f"it was likely sealed for the label {t_label.decode()!r} (spec.template.metadata): "
+            "re-seal it under its new name, namespace or scope",
+        )
+    hints.append(f"{len(private_keys)} private key(s) tried")
+    hint = sealed_key_hint(sealed_secret)
+    if hint:
+        from kseal.keys import fingerprint
+
+        if all(fingerprint(k.public_key()) != hint for k in private_keys):
+            hints.append(
+                f"it was sealed with the key {hint} ({KEY_ANNOTATION}), which is not among them"
             )
-        hints.append(f"{len(private_keys)} private key(s) tried")
-        raise sealed.UnsealError(f"no key could decrypt secret ({', '.join(failed)})", hints=hints)
-    if template.get("data"):
-        raise KsealError(
-            "spec.template.data (Go templates) cannot be rendered offline by kseal yet",
-            hints=["the encryptedData items decrypted fine; only the templates are not supported"],
-        )
-    meta = copy.deepcopy(t_meta)
+    return hints
+
+
+def secret_from_sealed(sealed_secret: dict[str, Any], data: Mapping[str, bytes]) -> dict[str, Any]:
+    """The Secret the controller makes from a SealedSecret and its decrypted items: the template's
+    metadata with name and namespace forced to the SealedSecret's, its type and immutability, the
+    items, and ``spec.template.data`` rendered over them (replacing items of the same name).
+    No ownerReferences: the controller adds them. Template errors name the keys, never values."""
+    namespace, name, _scope = scope_of_sealed(sealed_secret)
+    template, _encrypted = sealed_spec(sealed_secret)
+    items = dict(data)
+    items.update(render_template_data(string_map(template.get("data"), "spec.template.data"), data))
+    meta = copy.deepcopy(mapping(template.get("metadata"), "spec.template.metadata"))
     meta["name"], meta["namespace"] = name, namespace
     meta.pop("creationTimestamp", None)
     out: dict[str, Any] = {"kind": "Secret", "apiVersion": "v1", "metadata": _ordered_meta(meta)}
     if template.get("immutable") is not None:
         out["immutable"] = template["immutable"]
-    out["data"] = data
+    out["data"] = {k: base64.b64encode(items[k]).decode("ascii") for k in sorted(items)}
     if template.get("type"):
         out["type"] = template["type"]
     return out
+
+
+def render_template_data(
+    templates: Mapping[str, str], data: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """Each template rendered over ``{key: plaintext}`` (Go's text/template + sprig subset); all
+    failing keys are reported together, as the controller collects them."""
+    from kseal.gotemplate import TemplateError, render
+
+    values = {k: v.decode("utf-8", "surrogateescape") for k, v in data.items()}
+    out: dict[str, bytes] = {}
+    errors: list[str] = []
+    for key in sorted(templates):
+        try:
+            out[key] = render(templates[key], values).encode("utf-8", "surrogateescape")
+        except TemplateError as err:
+            errors.append(f"spec.template.data.{key}: {err.message}")
+        except UnicodeEncodeError:
+            errors.append(f"spec.template.data.{key}: the template holds text that is not Unicode")
+    if errors:
+        raise TemplateError("; ".join(errors))
+    return out
+
+
+def unseal_sealed_secret(
+    sealed_secret: dict[str, Any], private_keys: Sequence[RSAPrivateKey]
+) -> dict[str, Any]:
+    """The Secret the controller would create (offline recovery). Errors name keys, never data."""
+    check_kind(sealed_secret)
+    return secret_from_sealed(sealed_secret, unseal_items(sealed_secret, private_keys))
 
 
 def check_sealed_secret(sealed_secret: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ PURE = ("kseal.sops.codec", "kseal.sops.document", "kseal.sops.engine", "kseal.s
         "kseal.goregex", "kseal.tempnames", "kseal.shapes", "kseal.sealed_edits",
         "kseal.check.model", "kseal.check.nodes", "kseal.check.manifests", "kseal.check.keymaterial",
         "kseal.check.sopsrules", "kseal.check.suppress", "kseal.check.report", "kseal.check.scan",
-        "kseal.check.source", "kseal.check.templates")
+        "kseal.check.source", "kseal.check.templates", "kseal.gotemplate")
 IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "sys")
 # The controller's pure decisions (they take `now` and everything they decide on as parameters)
 # and the modules that do its I/O (the API, HTTP, metrics, logs, cgroups, the loops).
