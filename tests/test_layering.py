@@ -42,7 +42,7 @@ IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "
 # The controller's pure decisions (they take `now` and everything they decide on as parameters)
 # and the modules that do its I/O (the API, HTTP, metrics, logs, cgroups, the loops).
 CONTROLLER_PURE = ("kseal_controller.reconcile", "kseal_controller.syncmark",
-                   "kseal_controller.config", "kseal_controller.keyring", "kseal.gotemplate")
+                   "kseal_controller.keyring", "kseal_controller.logfields", "kseal.gotemplate")
 CONTROLLER_IMPURE = ("kubernetes", "prometheus_client", "socket", "http.server", "signal",
                      "kseal_controller.kube", "kseal_controller.http", "kseal_controller.metrics",
                      "kseal_controller.logs", "kseal_controller.cpus", "kseal_controller.informer",

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from kseal.errors import InputError, KsealError
 from kseal.yamlio import safe_load_all
 from kseal_controller.config import split_addr
-from kseal_controller.logs import fields
+from kseal_controller.logfields import fields
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kseal.errors import KeyMaterialError
 from kseal.keys import fingerprint, load_certificate, load_private_key_pem
-from kseal_controller.logs import fields
+from kseal_controller.logfields import fields
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey

@@ -27,17 +27,13 @@ import traceback
 from datetime import UTC, datetime
 from typing import IO, Any
 
-FIELDS_ATTR = "fields"
+from kseal_controller.logfields import FIELDS_ATTR
+
 LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
           "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 # loggers that may write request or response bodies at DEBUG
 QUIET = ("kubernetes", "urllib3")
 _MARK = "_kseal_controller_handler"
-
-
-def fields(**values: Any) -> dict[str, Any]:
-    """``extra=`` for a log call: structured metadata fields (None values are dropped)."""
-    return {FIELDS_ATTR: {k: v for k, v in values.items() if v is not None}}
 
 
 def level_name(levelno: int) -> str:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from kseal_controller import logs
+from kseal_controller import logfields, logs
 
 SENTINEL = "SENTINEL-5f3a9c"
 
@@ -26,8 +26,8 @@ def streams() -> Iterator[tuple[io.StringIO, io.StringIO]]:
 
 
 def _emit_everything(log: logging.Logger) -> None:
-    log.debug("debug line", extra=logs.fields(namespace="ns1", name="ss1"))
-    log.info("info line", extra=logs.fields(namespace="ns1", name="ss1"))
+    log.debug("debug line", extra=logfields.fields(namespace="ns1", name="ss1"))
+    log.info("info line", extra=logfields.fields(namespace="ns1", name="ss1"))
     log.warning("warn line")
     log.error("error line")
 
@@ -36,7 +36,7 @@ def test_text_format_is_time_level_message_fields(streams: tuple[io.StringIO, io
     out, _ = streams
     logs.setup("INFO", "text", True, stdout=out, stderr=io.StringIO())
     logging.getLogger("kseal_controller.t").info(
-        "unsealed", extra=logs.fields(namespace="prod", name="db creds", count=2)
+        "unsealed", extra=logfields.fields(namespace="prod", name="db creds", count=2)
     )
     line = out.getvalue().rstrip("\n")
     stamp, level, rest = line.split(" ", 2)
@@ -134,8 +134,8 @@ def test_sentinel_never_appears_through_the_exception_path(
     try:
         fail()  # type: ignore[operator]
     except RuntimeError:
-        log.exception("unseal failed", extra=logs.fields(namespace="prod", name="db"))
-        log.warning("unseal failed", exc_info=True, extra=logs.fields(namespace="prod"))
+        log.exception("unseal failed", extra=logfields.fields(namespace="prod", name="db"))
+        log.warning("unseal failed", exc_info=True, extra=logfields.fields(namespace="prod"))
         log.debug("retrying", exc_info=True)
     text = out.getvalue() + err.getvalue()
     assert "cannot unseal item 'password' of prod/db" in text  # the message itself is kept
@@ -158,7 +158,7 @@ def test_exception_fields_in_json(streams: tuple[io.StringIO, io.StringIO]) -> N
 
 
 def test_fields_drops_none() -> None:
-    assert logs.fields(namespace="a", name=None) == {"fields": {"namespace": "a"}}
+    assert logfields.fields(namespace="a", name=None) == {"fields": {"namespace": "a"}}
 
 
 def test_unknown_format_and_level_are_refused(streams: tuple[io.StringIO, io.StringIO]) -> None:
