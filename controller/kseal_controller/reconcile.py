@@ -88,7 +88,7 @@ def owner_reference(sealed_secret: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _skips_owner_references(sealed_secret: Mapping[str, Any]) -> bool:
+def skips_owner_references(sealed_secret: Mapping[str, Any]) -> bool:
     template = _map(_map(sealed_secret.get("spec")).get("template"))
     annotations = _map(_map(template.get("metadata")).get("annotations"))
     return annotations.get(SKIP_OWNER_REFERENCES_ANNOTATION) == "true"
@@ -106,7 +106,7 @@ def desired(
     given. Raises the template's KsealError (an unseal failure for the caller)."""
     body = secrets.secret_from_sealed(sealed_secret, unsealed)
     meta = body["metadata"]
-    if _skips_owner_references(sealed_secret):
+    if skips_owner_references(sealed_secret):
         meta.pop("ownerReferences", None)
     else:
         meta["ownerReferences"] = [owner_reference(sealed_secret)]

@@ -1,0 +1,83 @@
+"""``kseal-controller``: parse the flags, connect, start the controller and its two servers,
+and stop gracefully on SIGTERM (SIGUSR1 makes a new sealing key now)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from kseal.errors import KsealError
+
+log = logging.getLogger("kseal_controller")
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    from kseal_controller import config as config_mod
+
+    try:
+        cfg = config_mod.parse(sys.argv[1:] if argv is None else argv, os.environ)
+    except KsealError as exc:
+        print(f"kseal-controller: error: {exc}", file=sys.stderr)
+        for hint in exc.hints:
+            print(f"kseal-controller: hint: {hint}", file=sys.stderr)
+        return 2
+    if cfg.version:
+        from kseal import __version__
+
+        print(f"kseal-controller {__version__}")
+        return 0
+    from kseal_controller import logs
+
+    logs.setup(cfg.log_level, cfg.log_format, cfg.log_info_stdout)
+    try:
+        return serve(cfg)
+    except KsealError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+def serve(
+    cfg: Any, *, ready: threading.Event | None = None, stop: threading.Event | None = None
+) -> int:
+    """Run until ``stop`` is set or SIGTERM/SIGINT arrives (signals only in the main thread)."""
+    from kseal_controller import http, metrics
+    from kseal_controller.api import Handlers
+    from kseal_controller.controller import Controller
+    from kseal_controller.kube import Kube
+
+    stop = stop or threading.Event()
+    kube = Kube.connect(cfg.kubeconfig, cfg.context)
+    meters = metrics.Metrics()
+    controller = Controller(cfg, kube, meters)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGUSR1, lambda *_: controller.new_key_now.set())
+    controller.start(cfg.workers)
+    api_server = http.serve(
+        cfg.listen_addr, Handlers(controller), meters, cfg.rate_limit, cfg.rate_limit_burst
+    )
+    metrics_server = meters.serve(cfg.listen_metrics_addr)
+    log.info(
+        "controller started: %d key(s), %d worker(s), namespaces %s",
+        len(controller.keyring),
+        cfg.workers,
+        "all" if cfg.all_namespaces else cfg.namespace,
+    )
+    if ready is not None:
+        ready.ports = (api_server.port, metrics_server.port)  # type: ignore[attr-defined]
+        ready.controller = controller  # type: ignore[attr-defined]
+        ready.set()
+    stop.wait()
+    log.info("stopping: finishing in-flight work")
+    api_server.shutdown()
+    controller.stop()
+    metrics_server.shutdown()
+    log.info("stopped")
+    return 0
