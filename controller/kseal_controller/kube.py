@@ -110,9 +110,10 @@ class Kube:
         try:
             if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
                 k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-            else:
+            else:  # the client reads $KUBECONFIG once at import: read it now
+                path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
                 k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
-                    config_file=kubeconfig, context=context, client_configuration=configuration
+                    config_file=path, context=context, client_configuration=configuration
                 )
         except (k8s_config.ConfigException, OSError, TypeError, ValueError) as exc:
             raise ClusterError(
@@ -266,6 +267,8 @@ class Kube:
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Transient(f"{what}: {type(exc).__name__}") from None
+        finally:
+            response.release_conn()
         try:
             result = json.loads(data)
         except ValueError:
@@ -282,7 +285,7 @@ class Kube:
         *,
         query: Mapping[str, str] | None = None,
         body: dict[str, Any] | None = None,
-        timeout: tuple[float, float] = REQUEST_TIMEOUT,
+        timeout: tuple[float, float] | None = None,
     ) -> Any:
         """One request; returns the urllib3 response (not yet read) of a 2xx answer."""
         headers = {"Accept": _JSON}
@@ -298,7 +301,7 @@ class Kube:
                 auth_settings=["BearerToken"],
             )
             response = self._api.call_api(
-                method, url, header_params=hdrs, body=payload, _request_timeout=timeout
+                method, url, header_params=hdrs, body=payload, _request_timeout=timeout or REQUEST_TIMEOUT
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Transient(f"{what}: {type(exc).__name__}") from None
@@ -318,7 +321,9 @@ class Kube:
 
 
 def _events(raw: Any, what: str) -> Iterator[WatchEvent]:
-    """Decode a watch stream (one JSON object per line) until the server ends it."""
+    """Decode a watch stream (one JSON object per line) until the server ends it. A consumer that
+    stops early (or an error) closes the connection: a half-read stream cannot be reused."""
+    finished = False
     try:
         for line in _lines(raw, what):
             event = json.loads(line)
@@ -327,9 +332,12 @@ def _events(raw: Any, what: str) -> Iterator[WatchEvent]:
                 code, reason, detail = _status_fields(json.dumps(obj).encode())
                 raise error_for(code or 500, what, reason, detail)
             yield WatchEvent(str(kind), obj)
+        finished = True
     except ValueError:
         raise Transient(f"{what}: a watch event is not JSON") from None
     finally:
+        if not finished:
+            raw.close()
         raw.release_conn()
 
 

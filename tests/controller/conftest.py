@@ -86,6 +86,7 @@ class Fault:
     path: re.Pattern[str]
     answer: int | str  # an HTTP status, or "reset" to drop the connection
     times: int | None  # None: forever
+    message: str = ""  # the Status message (tests put sentinels here)
 
 
 @dataclass
@@ -189,9 +190,13 @@ class Emulator(kmock.KubernetesEmulator):
                 subresources={"status"} if k.status else set(),
             )
 
-    def reset(self) -> None:
+    def stop_watches(self) -> None:
         for watch in self.watches:
             watch.stop.set()
+        asyncio.get_running_loop().create_task(self._notify())
+
+    def reset(self) -> None:
+        self.stop_watches()
         self.store.clear()
         self.log.clear()
         self.faults.clear()
@@ -221,7 +226,7 @@ class Emulator(kmock.KubernetesEmulator):
             return await self._watch(request, kind)
         if method == "GET" and name is None:
             return aiohttp.web.json_response(self._list(request, kind))
-        if method == "GET":
+        if method == "GET" and name is not None:
             return aiohttp.web.json_response(self._current(kind, request.namespace, name))
         if method == "POST" and name is None:
             body = self._create(kind, request.namespace, _body(request))
@@ -256,7 +261,7 @@ class Emulator(kmock.KubernetesEmulator):
         code = int(fault.answer)
         reasons = {409: "Conflict", 410: "Expired", 403: "Forbidden", 404: "NotFound", 422: "Invalid"}
         reason = reasons.get(code, "InternalError" if code >= 500 else "BadRequest")
-        raise _status(code, reason, f"injected {code}")
+        raise _status(code, reason, fault.message or f"injected {code}")
 
     # ---- reads -----------------------------------------------------------------------------
 
@@ -535,7 +540,8 @@ class EmulatorHandle:
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         key = (kind_of(kind).plural, namespace or "", name)
-        return copy.deepcopy(self._call(lambda: self.emulator.store.get(key)))
+        found: dict[str, Any] | None = self._call(lambda: self.emulator.store.get(key))
+        return copy.deepcopy(found)
 
     def delete(self, kind: str, namespace: str | None, name: str) -> None:
         self._call(lambda: self.emulator._delete(kind_of(kind), namespace, name))
@@ -547,10 +553,11 @@ class EmulatorHandle:
             kind, meta.get("namespace"), meta["name"], obj, "PUT", None)))
 
     def fail(self, path: str, answer: int | str = 500, *, method: str | None = None,
-             times: int | None = 1) -> None:
-        """Answer the next ``times`` requests whose path+query matches the regex ``path`` with the
-        HTTP status ``answer``, or drop the connection when ``answer`` is ``"reset"``."""
-        fault = Fault(method and method.upper(), re.compile(path), answer, times)
+             times: int | None = 1, message: str = "") -> None:
+        """Answer the next ``times`` (None: all) requests whose path?query matches the regex
+        ``path`` (and ``method``) with the HTTP status ``answer`` (a Status body carrying
+        ``message``), or drop the connection when ``answer`` is ``"reset"``."""
+        fault = Fault(method and method.upper(), re.compile(path), answer, times, message)
         self._call(lambda: self.emulator.faults.append(fault))
 
     def expire_watches(self) -> None:
@@ -558,13 +565,13 @@ class EmulatorHandle:
         from it), and every open watch ends, as after an API server restart."""
         def expire() -> None:
             self.emulator.oldest_rv = self.emulator.rv + 1
-            for watch in self.emulator.watches:
-                watch.stop.set()
+            self.emulator.stop_watches()
+
         self._call(expire)
 
     def close_watches(self) -> None:
         """End every open watch normally (as the server's timeout would)."""
-        self._call(lambda: [w.stop.set() for w in self.emulator.watches])
+        self._call(self.emulator.stop_watches)
 
     @property
     def resource_version(self) -> str:
