@@ -44,6 +44,7 @@ VERSION = "v1alpha1"
 PLURAL = "sealedsecrets"
 SEALED_SECRET_API_VERSION = f"{GROUP}/{VERSION}"
 EVENT_COMPONENT = "sealed-secrets"  # the original's event source component
+EVENT_NAME_ATTEMPTS = 3
 
 # (connect, read) seconds for ordinary requests; watches read for their own timeout plus a margin.
 REQUEST_TIMEOUT = (10.0, 60.0)
@@ -77,9 +78,12 @@ def error_for(status: int, what: str, reason: str = "", detail: str = "") -> Api
 def _status_fields(raw: bytes) -> tuple[int, str, str]:
     """``(code, reason, detail)`` from a Status body; detail only names known safe conditions."""
     try:
-        status = json.loads(raw)
+        return _status_of(json.loads(raw))
     except ValueError:
         return 0, "", ""
+
+
+def _status_of(status: object) -> tuple[int, str, str]:
     if not isinstance(status, dict):
         return 0, "", ""
     reason = status.get("reason")
@@ -88,6 +92,16 @@ def _status_fields(raw: bytes) -> tuple[int, str, str]:
     message = str(status.get("message") or "")
     detail = "the object is immutable" if "immutable" in message else ""
     return (code if isinstance(code, int) else 0), reason, detail
+
+
+def _network(what: str, exc: Exception) -> Transient:
+    """A Transient for a failure below HTTP, named by exception types only (their text holds
+    URLs and socket details, not worth a log line)."""
+    cause = getattr(exc, "reason", None)
+    name = type(exc).__name__
+    if isinstance(cause, BaseException):
+        name += f": {type(cause).__name__}"
+    return Transient(f"{what}: {name}")
 
 
 def _timestamp(now: datetime) -> str:
@@ -214,8 +228,17 @@ class Kube:
         ``<object>.<unix nanoseconds hex>``, source component ``sealed-secrets``."""
         body = event_body(involved, event_type, reason, message, now)
         namespace = body["metadata"]["namespace"]
-        what = f"create Event {namespace}/{body['metadata']['name']}"
-        self._json("POST", f"/api/v1/namespaces/{_q(namespace)}/events", what, body=body)
+        for attempt in range(EVENT_NAME_ATTEMPTS):
+            if attempt:  # two Events about one object in one nanosecond: the next name
+                base, _, nanos = body["metadata"]["name"].rpartition(".")
+                body["metadata"]["name"] = f"{base}.{int(nanos, 16) + 1:x}"
+            what = f"create Event {namespace}/{body['metadata']['name']}"
+            try:
+                self._json("POST", f"/api/v1/namespaces/{_q(namespace)}/events", what, body=body)
+                return
+            except Conflict:
+                if attempt == EVENT_NAME_ATTEMPTS - 1:
+                    raise
 
     # ---- plumbing ------------------------------------------------------------------------------
 
@@ -266,7 +289,7 @@ class Kube:
         try:
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Transient(f"{what}: {type(exc).__name__}") from None
+            raise _network(what, exc) from None
         finally:
             response.release_conn()
         try:
@@ -304,7 +327,7 @@ class Kube:
                 method, url, header_params=hdrs, body=payload, _request_timeout=timeout or REQUEST_TIMEOUT
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Transient(f"{what}: {type(exc).__name__}") from None
+            raise _network(what, exc) from None
         except k8s_client.ApiException as exc:  # TLS failures: status 0
             raise error_for(int(exc.status or 0), what) from None
         raw = response.response
@@ -329,7 +352,7 @@ def _events(raw: Any, what: str) -> Iterator[WatchEvent]:
             event = json.loads(line)
             kind, obj = event.get("type"), event.get("object") or {}
             if kind == "ERROR":
-                code, reason, detail = _status_fields(json.dumps(obj).encode())
+                code, reason, detail = _status_of(obj)
                 raise error_for(code or 500, what, reason, detail)
             yield WatchEvent(str(kind), obj)
         finished = True
@@ -349,7 +372,7 @@ def _lines(raw: Any, what: str) -> Iterator[bytes]:
             *lines, pending = pending.split(b"\n")
             yield from (line for line in lines if line.strip())
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise Transient(f"{what}: {type(exc).__name__}") from None
+        raise _network(what, exc) from None
     if pending.strip():
         yield pending
 

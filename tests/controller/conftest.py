@@ -172,7 +172,8 @@ class Emulator(kmock.KubernetesEmulator):
 
     store: dict[tuple[str, str, str], dict[str, Any]] = attrs.field(factory=dict)
     log: list[tuple[int, str, dict[str, Any]]] = attrs.field(factory=list)  # (rv, plural, event)
-    log_limit: int = 200_000
+    log_limit: int = 200_000  # watch history kept; older resourceVersions answer 410
+    keep_requests: bool = True  # kmock records every request: turn off for benchmarks
     rv: int = 1000
     oldest_rv: int = 0  # watches from an older resourceVersion get 410 Gone
     faults: list[Fault] = attrs.field(factory=list)
@@ -216,7 +217,11 @@ class Emulator(kmock.KubernetesEmulator):
             raise _status(404, "NotFound", "the server could not find the requested resource")
         if self.changed is None:
             self.changed = asyncio.Condition()
-        return await self._serve(request, kind)
+        try:
+            return await self._serve(request, kind)
+        finally:
+            if not self.keep_requests:
+                self._requests.clear()
 
     async def _serve(self, request: kmock.Request, kind: Kind) -> aiohttp.web.StreamResponse:
         method, name, sub = request.method.value, request.name, request.subresource
@@ -303,6 +308,8 @@ class Emulator(kmock.KubernetesEmulator):
         await response.prepare(request._raw_request)
         since = request.params.get("resourceVersion", "")
         timeout = float(request.params.get("timeoutSeconds") or 3600)
+        if not since.isdigit() and since != "":
+            raise _status(400, "BadRequest", f"invalid resource version: {since}")
         if since not in ("", "0") and int(since) < self.oldest_rv:
             await _send(response, _expired(since, self.oldest_rv))
             return response
@@ -647,3 +654,10 @@ def seed(kmock_server: EmulatorHandle) -> Callable[[dict[str, Any]], dict[str, A
 @pytest.fixture
 def objects(kmock_server: EmulatorHandle) -> Callable[..., list[dict[str, Any]]]:
     return kmock_server.objects
+
+
+if __name__ == "__main__":  # a standalone emulator for benchmarks: python -m tests.controller.conftest
+    handle, _stop = start_emulator()
+    handle.emulator.keep_requests = False
+    print(handle.url, flush=True)
+    threading.Event().wait()

@@ -339,6 +339,13 @@ def test_events_are_created_with_source_component_sealed_secrets(
     assert event["metadata"]["name"] == f"ss.{int(NOW.timestamp()) * 10**9 + 456789000:x}"
 
 
+def test_two_events_in_the_same_instant_both_land(kube: Kube, seed: Any, objects: Any) -> None:
+    ss = seed(sealed("ss"))
+    kube.create_event(ss, "Normal", "Unsealed", "SealedSecret unsealed successfully", NOW)
+    kube.create_event(ss, "Normal", "Unsealed", "SealedSecret unsealed successfully", NOW)
+    assert len({e["metadata"]["name"] for e in objects("Event", "ns")}) == 2
+
+
 # ---- error mapping ----------------------------------------------------------------------------
 
 
@@ -365,6 +372,13 @@ def test_a_reset_connection_is_transient(kube: Kube, kmock_server: EmulatorHandl
     with pytest.raises(Transient) as caught:
         kube.create_secret("ns", secret("s"))
     assert caught.value.status == 0 and "create Secret ns/s" in str(caught.value)
+
+
+def test_a_single_dropped_read_is_retried_by_the_client(kube: Kube, kmock_server: EmulatorHandle) -> None:
+    # urllib3's default Retry(3) repeats idempotent requests after a reset: a test wanting an
+    # outage injects the failure with times=None (or more than 3)
+    kmock_server.fail(r"/secrets/s$", "reset", times=1)
+    assert kube.get_secret("ns", "s") is None
 
 
 def test_a_server_that_does_not_answer_is_transient(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -590,3 +604,32 @@ def test_plain_kmock_watch_ignores_resource_version_and_never_expires(plain_kmoc
         pass  # kmock ignores timeoutSeconds: the stream only ends when the client gives up
     # an ancient resourceVersion neither answers 410 nor replays history: it lists everything
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in lines] == [("ADDED", "old")]
+
+
+def test_plain_kmock_has_no_garbage_collection_auth_or_namespace_checks(plain_kmock: str) -> None:
+    base = "/apis/bitnami.com/v1alpha1/namespaces/gc/sealedsecrets"
+    assert _raw(plain_kmock, "POST", base, {**sealed("o", "gc"), "metadata": {
+        "name": "o", "namespace": "gc", "uid": "u-1"}})[0] == 200
+    ref = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "o", "uid": "u-1"}
+    dependent = {**secret("o", "gc"), "metadata": {"name": "o", "namespace": "gc",
+                                                  "ownerReferences": [ref]}}
+    assert _raw(plain_kmock, "POST", "/api/v1/namespaces/gc/secrets", dependent)[0] == 200
+    assert _raw(plain_kmock, "DELETE", base + "/o")[0] == 200
+    assert _raw(plain_kmock, "GET", "/api/v1/namespaces/gc/secrets/o")[0] == 200  # no GC
+    # no authentication or RBAC: any (or no) token is accepted; the namespace "gc" never existed
+    request = urllib.request.Request(plain_kmock + "/api/v1/secrets",  # noqa: S310 (local)
+                                     headers={"Authorization": "Bearer not-a-token"})
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 (local)
+        assert answer.status == 200
+
+
+def test_plain_kmock_reactions_do_not_stop_the_write_they_answer() -> None:
+    async def probe() -> tuple[int, bool]:
+        async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator):
+            emulator["post /api/v1/namespaces/ns/secrets"] << 500
+            async with emulator.post("/api/v1/namespaces/ns/secrets", json=secret("s")) as answer:
+                status = answer.status
+            stored = (kmock.resource("v1/secrets"), "ns", "s") in emulator.objects
+            return status, stored
+
+    assert asyncio.run(probe()) == (500, True)  # the client saw 500, yet the Secret was created
