@@ -102,6 +102,13 @@ def test_list_sealed_secrets_cluster_wide_and_per_namespace(kube: Kube, seed: An
     assert [s["metadata"]["name"] for s in in_two] == ["b"]
 
 
+def test_seed_many_creates_objects_each_with_its_own_uid(kube: Kube, kmock_server: EmulatorHandle) -> None:
+    kmock_server.seed_many([sealed(f"s{i:04}", f"ns{i % 7}") for i in range(1000)])
+    items, _ = kube.list_sealed_secrets(None)
+    assert len(items) == 1000 and len({s["metadata"]["uid"] for s in items}) == 1000
+    assert len(kube.list_sealed_secrets("ns3")[0]) == len(range(3, 1000, 7))
+
+
 def test_list_secrets_filters_by_label_selector(kube: Kube, seed: Any) -> None:
     key = "sealedsecrets.bitnami.com/sealed-secrets-key"
     seed(secret("active-key", "kube-system", {key: "active"}))
