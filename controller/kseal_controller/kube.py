@@ -24,8 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 import urllib3
-from kubernetes import client as k8s_client  # noqa: TID251 (this module owns the client)
-from kubernetes import config as k8s_config  # noqa: TID251
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
 
 from kseal.errors import ClusterError
 from kseal_controller.apierrors import (

@@ -39,6 +39,7 @@ import aiohttp.web
 import attrs
 import kmock
 import pytest
+
 from kseal_controller.kube import Kube
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import kmock
 import pytest
+
+from kseal.errors import ClusterError
 from kseal_controller import kube as kube_module
 from kseal_controller.apierrors import (
     ApiError,
@@ -31,8 +33,6 @@ from kseal_controller.apierrors import (
     WatchEvent,
 )
 from kseal_controller.kube import Kube
-
-from kseal.errors import ClusterError
 from tests.controller.conftest import EmulatorHandle
 
 SENTINEL = "SENTINEL-5f3a9c"
