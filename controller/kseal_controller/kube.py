@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +47,7 @@ PLURAL = "sealedsecrets"
 SEALED_SECRET_API_VERSION = f"{GROUP}/{VERSION}"
 EVENT_COMPONENT = "sealed-secrets"  # the original's event source component
 EVENT_NAME_ATTEMPTS = 3
+EVENT_CACHE_SIZE = 4096  # client-go's maxLruCacheEntries
 
 # (connect, read) seconds for ordinary requests; watches read for their own timeout plus a margin.
 REQUEST_TIMEOUT = (10.0, 60.0)
@@ -114,6 +117,9 @@ class Kube:
 
     def __init__(self, api_client: Any) -> None:
         self._api = api_client
+        # Events written, for counting repeats: key -> (namespace, name, count)
+        self._events: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
+        self._events_lock = threading.Lock()
 
     @classmethod
     def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Kube:
@@ -225,20 +231,52 @@ class Kube:
         self, involved: dict[str, Any], event_type: str, reason: str, message: str, now: datetime
     ) -> None:
         """A core/v1 Event about ``involved``, as client-go's recorder writes one: named
-        ``<object>.<unix nanoseconds hex>``, source component ``sealed-secrets``."""
+        ``<object>.<unix nanoseconds hex>``, source component ``sealed-secrets``. A repeat of an
+        Event this client wrote (same object, type, reason and message; the last 4096 remembered)
+        is not written again: its ``count`` goes up and ``lastTimestamp`` moves, as client-go's
+        EventCorrelator does, so retries do not flood the namespace with Events."""
+        key = _event_key(involved, event_type, reason, message)
+        with self._events_lock:
+            seen = self._events.get(key)
+        if seen is not None and self._bump_event(seen, now):
+            with self._events_lock:
+                self._events[key] = (seen[0], seen[1], seen[2] + 1)
+                self._events.move_to_end(key)
+            return
         body = event_body(involved, event_type, reason, message, now)
+        name = self._post_event(body)
+        with self._events_lock:
+            self._events[key] = (body["metadata"]["namespace"], name, 1)
+            self._events.move_to_end(key)
+            while len(self._events) > EVENT_CACHE_SIZE:
+                self._events.popitem(last=False)
+
+    def _bump_event(self, seen: tuple[str, str, int], now: datetime) -> bool:
+        """PATCH a remembered Event's count; False when it is gone (Events expire after an hour)."""
+        namespace, name, count = seen
+        path = f"/api/v1/namespaces/{_q(namespace)}/events/{_q(name)}"
+        patch = {"count": count + 1, "lastTimestamp": _timestamp(now)}
+        try:
+            self._json("PATCH", path, f"update Event {namespace}/{name}", body=patch)
+        except NotFound:
+            return False
+        return True
+
+    def _post_event(self, body: dict[str, Any]) -> str:
+        """POST ``body``; two Events about one object in one nanosecond take the next name."""
         namespace = body["metadata"]["namespace"]
         for attempt in range(EVENT_NAME_ATTEMPTS):
-            if attempt:  # two Events about one object in one nanosecond: the next name
+            if attempt:
                 base, _, nanos = body["metadata"]["name"].rpartition(".")
                 body["metadata"]["name"] = f"{base}.{int(nanos, 16) + 1:x}"
             what = f"create Event {namespace}/{body['metadata']['name']}"
             try:
                 self._json("POST", f"/api/v1/namespaces/{_q(namespace)}/events", what, body=body)
-                return
+                break
             except Conflict:
                 if attempt == EVENT_NAME_ATTEMPTS - 1:
                     raise
+        return str(body["metadata"]["name"])
 
     # ---- plumbing ------------------------------------------------------------------------------
 
@@ -407,6 +445,14 @@ def event_body(
         "reportingComponent": EVENT_COMPONENT,
         "reportingInstance": "",
     }
+
+
+def _event_key(
+    involved: dict[str, Any], event_type: str, reason: str, message: str
+) -> tuple[str, ...]:
+    meta = involved.get("metadata") or {}
+    ident = (str(meta.get(k, "")) for k in ("namespace", "name", "uid"))
+    return (str(involved.get("kind", "")), *ident, event_type, reason, message)
 
 
 def _q(segment: str) -> str:

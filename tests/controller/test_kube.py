@@ -346,11 +346,27 @@ def test_events_are_created_with_source_component_sealed_secrets(
     assert event["metadata"]["name"] == f"ss.{int(NOW.timestamp()) * 10**9 + 456789000:x}"
 
 
-def test_two_events_in_the_same_instant_both_land(kube: Kube, seed: Any, objects: Any) -> None:
+def test_two_different_events_in_the_same_instant_both_land(kube: Kube, seed: Any, objects: Any) -> None:
     ss = seed(sealed("ss"))
-    kube.create_event(ss, "Normal", "Unsealed", "SealedSecret unsealed successfully", NOW)
-    kube.create_event(ss, "Normal", "Unsealed", "SealedSecret unsealed successfully", NOW)
+    kube.create_event(ss, "Warning", "ErrUnsealFailed", "Failed to unseal: a", NOW)
+    kube.create_event(ss, "Warning", "ErrUnsealFailed", "Failed to unseal: b", NOW)
     assert len({e["metadata"]["name"] for e in objects("Event", "ns")}) == 2
+
+
+def test_a_repeated_event_counts_up_instead_of_piling_up(
+    kube: Kube, kmock_server: EmulatorHandle, seed: Any, objects: Any
+) -> None:
+    ss = seed(sealed("ss"))
+    later = NOW.replace(minute=30)
+    for when in (NOW, NOW.replace(minute=20), later):
+        kube.create_event(ss, "Warning", "ErrUnsealFailed", "Failed to unseal: x", when)
+    (event,) = objects("Event", "ns")
+    assert event["count"] == 3
+    assert (event["firstTimestamp"], event["lastTimestamp"]) == ("2026-11-29T01:02:03Z", "2026-11-29T01:30:03Z")
+    kmock_server.delete("Event", "ns", event["metadata"]["name"])  # expired on the server
+    kube.create_event(ss, "Warning", "ErrUnsealFailed", "Failed to unseal: x", later)
+    (fresh,) = objects("Event", "ns")
+    assert fresh["count"] == 1 and fresh["metadata"]["name"] != event["metadata"]["name"]
 
 
 # ---- error mapping ----------------------------------------------------------------------------
