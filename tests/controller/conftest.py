@@ -66,6 +66,7 @@ KINDS = [
 _BY_NAME = {name.lower(): k for k in KINDS for name in (k.plural, k.kind)}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's generateName alphabet
+_NAMESPACES = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
 
 
 def kind_of(name: str) -> Kind:
@@ -206,6 +207,30 @@ class Emulator(kmock.KubernetesEmulator):
         self.oldest_rv = self.rv
 
     # ---- dispatch --------------------------------------------------------------------------
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        """kmock's URL parser takes ``/api/v1/namespaces[/NAME]`` for a namespace prefix (and
+        fails on the bare collection): parse the Namespace resource's own paths here."""
+        match = _NAMESPACES.match(raw_request.path)
+        if match is None:
+            return await super().__call__(raw_request)
+        body = await raw_request.read()
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = None
+        request = kmock.Request(
+            id=len(self._requests), raw_request=raw_request, url=raw_request.url,
+            method=raw_request.method, params=dict(raw_request.query),
+            headers=dict(raw_request.headers), body=body, data=data,
+            resource=kmock.resource(group="", version="v1", plural="namespaces"),
+            name=match.group(1),
+        )
+        self._requests.append(request)
+        try:
+            return await self._handle(request)
+        except Exception as exc:
+            return await self._render_error(exc)
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         if (fault := self._fault(request)) is not None:

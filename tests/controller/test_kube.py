@@ -527,6 +527,18 @@ def test_emulator_bumps_generation_on_spec_changes_only(kube: Kube, kmock_server
     assert changed["metadata"]["generation"] == 2 and changed["status"] == {"observedGeneration": 1}
 
 
+def test_emulator_serves_namespaces(kmock_server: EmulatorHandle) -> None:
+    url = kmock_server.url
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
+    assert _raw(url, "POST", "/api/v1/namespaces", namespace)[0] == 201
+    status, listed = _raw(url, "GET", "/api/v1/namespaces")
+    assert status == 200 and [n["metadata"]["name"] for n in listed["items"]] == ["team"]
+    status, got = _raw(url, "GET", "/api/v1/namespaces/team")
+    assert status == 200 and got["metadata"]["uid"]
+    assert _raw(url, "DELETE", "/api/v1/namespaces/team")[0] == 200
+    assert _raw(url, "GET", "/api/v1/namespaces/team")[0] == 404
+
+
 def test_emulator_folds_string_data_and_rejects_bad_base64(kube: Kube) -> None:
     created = kube.create_secret("ns", {"apiVersion": "v1", "kind": "Secret",
                                        "metadata": {"name": "s"}, "stringData": {"k": "v"}})
@@ -639,6 +651,10 @@ def test_plain_kmock_has_no_garbage_collection_auth_or_namespace_checks(plain_km
     assert _raw(plain_kmock, "POST", "/api/v1/namespaces/gc/secrets", dependent)[0] == 200
     assert _raw(plain_kmock, "DELETE", base + "/o")[0] == 200
     assert _raw(plain_kmock, "GET", "/api/v1/namespaces/gc/secrets/o")[0] == 200  # no GC
+    # the Namespace resource itself: its paths are parsed as a namespace prefix
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gc"}}
+    assert _raw(plain_kmock, "POST", "/api/v1/namespaces", namespace)[0] == 500
+    assert _raw(plain_kmock, "GET", "/api/v1/namespaces/gc")[0] == 404
     # no authentication or RBAC: any (or no) token is accepted; the namespace "gc" never existed
     request = urllib.request.Request(plain_kmock + "/api/v1/secrets",  # noqa: S310 (local)
                                      headers={"Authorization": "Bearer not-a-token"})
