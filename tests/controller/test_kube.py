@@ -606,6 +606,9 @@ def test_plain_kmock_lacks_put_resource_versions_selectors_and_generate_name(pla
     assert len(_raw(plain_kmock, "GET", base + "?fieldSelector=metadata.name%3Dz")[1]["items"]) == 1
     stale = {"metadata": {"resourceVersion": "999"}, "data": {"v": "eA=="}}
     assert _raw(plain_kmock, "PATCH", base + "/a", stale)[0] == 200  # no optimistic concurrency
+    _raw(plain_kmock, "POST", base, secret("b"))
+    _, page = _raw(plain_kmock, "GET", base + "?limit=1")
+    assert len(page["items"]) == 2 and "continue" not in page["metadata"]  # no pagination
     generated = {**secret("x"), "metadata": {"generateName": "key-", "namespace": "ns"}}
     assert _raw(plain_kmock, "POST", base, generated)[0] == 500  # no generateName
 
