@@ -12,9 +12,10 @@ the resources the controller uses: Secrets, Events, Namespaces and SealedSecrets
 It runs on its own event loop in a daemon thread, so plain synchronous tests (and the controller's
 threads) use it through the real ``kubernetes`` client. Fixtures:
 
-- ``kmock_server``: an :class:`EmulatorHandle` (``.url``, ``.seed()``, ``.objects()``, ``.get()``,
-  ``.delete()``, ``.fail()``, ``.expire_watches()``, ``.close_watches()``, ``.requests``); one
-  server per session, emptied before each test;
+- ``kmock_server``: an :class:`EmulatorHandle` (``.url``, ``.seed()``, ``.seed_many()``,
+  ``.objects()``, ``.get()``, ``.update()``, ``.delete()``, ``.fail()``, ``.answer()``,
+  ``.expire_watches()``, ``.close_watches()``, ``.requests``); one server per session, emptied
+  before each test;
 - ``kube``: a :class:`kseal_controller.kube.Kube` pointed at it;
 - ``seed`` / ``objects``: the handle's ``seed``/``objects`` as plain functions.
 """
@@ -182,8 +183,11 @@ class Emulator(kmock.KubernetesEmulator):
     watches: list[_Watch] = attrs.field(factory=list)
     changed: asyncio.Condition | None = None
 
+    builtin_payloads: list[Any] = attrs.field(factory=list)  # kmock's fallbacks, kept on reset
+
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
+        self.builtin_payloads[:] = self._payloads
         for k in KINDS:
             self.resources[f"{k.api_version}/{k.plural}"] = kmock.ResourceInfo(
                 namespaced=k.namespaced,
@@ -200,6 +204,7 @@ class Emulator(kmock.KubernetesEmulator):
 
     def reset(self) -> None:
         self.stop_watches()
+        self._payloads[:] = [p for p in self._payloads if p in self.builtin_payloads]
         self.store.clear()
         self.log.clear()
         self.faults.clear()
@@ -236,11 +241,9 @@ class Emulator(kmock.KubernetesEmulator):
         if (fault := self._fault(request)) is not None:
             return self._inject(request, fault)
         res = request.resource
-        if res is None or not res.plural:
-            return await super()._handle(request)  # discovery, /version, user reactions
-        kind = _BY_NAME.get(res.plural)
-        if kind is None or (kind.group, kind.version) != (res.group, res.version):
-            raise _status(404, "NotFound", "the server could not find the requested resource")
+        kind = _BY_NAME.get(res.plural or "") if res is not None else None
+        if res is None or kind is None or (kind.group, kind.version) != (res.group, res.version):
+            return await super()._handle(request)  # discovery, other resources, reactions
         if self.changed is None:
             self.changed = asyncio.Condition()
         try:
@@ -604,6 +607,16 @@ class EmulatorHandle:
         ``message``), or drop the connection when ``answer`` is ``"reset"``."""
         fault = Fault(method and method.upper(), re.compile(path), answer, times, message)
         self._call(lambda: self.emulator.faults.append(fault))
+
+    def answer(self, request: str, payload: Any) -> None:
+        """A kmock reaction for anything but the four emulated resources, e.g. the service proxy
+        kubeseal fetches the certificate through: ``answer("get /api/v1/namespaces/kube-system/
+        services/http:sealed-secrets-controller:http/proxy/v1/cert.pem", pem_bytes)``."""
+
+        def react() -> None:
+            self.emulator[request] << payload
+
+        self._call(react)
 
     def expire_watches(self) -> None:
         """Compact history: every resourceVersion up to now is too old (410 on the next watch

@@ -539,6 +539,14 @@ def test_emulator_serves_namespaces(kmock_server: EmulatorHandle) -> None:
     assert _raw(url, "GET", "/api/v1/namespaces/team")[0] == 404
 
 
+def test_emulator_answers_other_paths_with_kmock_reactions_until_reset(kmock_server: EmulatorHandle) -> None:
+    proxy = "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem"
+    kmock_server.answer(f"get {proxy}", b"-----BEGIN CERTIFICATE-----\n")
+    assert _raw(kmock_server.url, "GET", proxy) == (200, b"-----BEGIN CERTIFICATE-----\n")
+    kmock_server.reset()
+    assert _raw(kmock_server.url, "GET", proxy)[0] == 404
+
+
 def test_emulator_folds_string_data_and_rejects_bad_base64(kube: Kube) -> None:
     created = kube.create_secret("ns", {"apiVersion": "v1", "kind": "Secret",
                                        "metadata": {"name": "s"}, "stringData": {"k": "v"}})
