@@ -7,8 +7,14 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kseal_controller.config import Config
+    from kseal_controller.controller import Controller
+    from kseal_controller.kube import Kube
 
 from kseal.errors import KsealError
 
@@ -42,8 +48,21 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+@dataclass
+class Running:
+    """A started controller and the ports its two servers listen on."""
+
+    controller: Controller
+    api_port: int
+    metrics_port: int
+
+
 def serve(
-    cfg: Any, *, ready: threading.Event | None = None, stop: threading.Event | None = None
+    cfg: Config,
+    *,
+    kube: Kube | None = None,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[Running], None] | None = None,
 ) -> int:
     """Run until ``stop`` is set or SIGTERM/SIGINT arrives (signals only in the main thread)."""
     from kseal_controller import http, metrics
@@ -52,16 +71,23 @@ def serve(
     from kseal_controller.kube import Kube
 
     stop = stop or threading.Event()
-    kube = Kube.connect(cfg.kubeconfig, cfg.context)
+    kube = kube or Kube.connect(cfg.kubeconfig, cfg.context)
     meters = metrics.Metrics()
     controller = Controller(cfg, kube, meters)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGUSR1, lambda *_: controller.new_key_now.set())
+    for warning in cfg.warnings:
+        log.warning("%s", warning)
     controller.start(cfg.workers)
     api_server = http.serve(
-        cfg.listen_addr, Handlers(controller), meters, cfg.rate_limit, cfg.rate_limit_burst
+        cfg.listen_addr,
+        Handlers(controller),
+        meters,
+        cfg.rate_limit,
+        cfg.rate_limit_burst,
+        read_timeout=cfg.read_timeout.total_seconds(),
     )
     metrics_server = meters.serve(cfg.listen_metrics_addr)
     log.info(
@@ -70,10 +96,8 @@ def serve(
         cfg.workers,
         "all" if cfg.all_namespaces else cfg.namespace,
     )
-    if ready is not None:
-        ready.ports = (api_server.port, metrics_server.port)  # type: ignore[attr-defined]
-        ready.controller = controller  # type: ignore[attr-defined]
-        ready.set()
+    if on_ready is not None:
+        on_ready(Running(controller, api_server.port, metrics_server.port))
     stop.wait()
     log.info("stopping: finishing in-flight work")
     api_server.shutdown()
