@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from kseal_controller import config
 from kseal_controller.config import ConfigError, parse
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+
 from kseal_controller import http as api
 from kseal_controller.http import Gcra
 from kseal_controller.metrics import Metrics

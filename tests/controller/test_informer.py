@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+
 from kseal_controller.apierrors import Forbidden, Gone, Transient, WatchEvent
 from kseal_controller.informer import (
     FunctionSource,

@@ -11,10 +11,10 @@ from functools import cache
 from typing import Any
 
 import pytest
-from kseal_controller import keyring
-from kseal_controller.keyring import KEY_LABEL, Key, KeyRing
 
 from kseal import keys as kkeys
+from kseal_controller import keyring
+from kseal_controller.keyring import KEY_LABEL, Key, KeyRing
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 PREFIX = "sealed-secrets-key"

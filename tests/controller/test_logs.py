@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+
 from kseal_controller import logfields, logs
 
 SENTINEL = "SENTINEL-5f3a9c"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kseal_controller import metrics as mod
 from kseal_controller.metrics import CATALOG, Metrics
 

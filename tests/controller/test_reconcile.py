@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from kseal_controller import reconcile, syncmark
 
 from kseal import sealed
+from kseal_controller import reconcile, syncmark
 
 SENTINEL = "SENTINEL-5f3a9c"
 UID = "5d0c-uid"

@@ -10,9 +10,9 @@ from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from kseal_controller import syncmark
 
 from kseal import keys
+from kseal_controller import syncmark
 
 SENTINEL = "SENTINEL-5f3a9c"
 

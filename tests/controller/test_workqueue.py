@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+
 from kseal_controller.workqueue import (
     RateLimiter,
     TokenBucket,
