@@ -341,3 +341,18 @@ def test_precommit_hooks_hand_every_file_to_the_scanner(
         )
     }
     assert given == set(files)
+
+
+def test_template_data_kseal_cannot_render_is_not_a_key_finding(
+    kseal: Run, tmp_path: Path
+) -> None:
+    """KS401 is about the key and the label: values that open are fine even when a template uses
+    a function outside kseal's subset (the controller reports that in the status instead)."""
+    repo = _repo(tmp_path)
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    kseal("keys", "generate", "--key", str(key), "--cert", str(cert), "--bits", "2048")
+    sealed = kseal("seal", "--cert", str(cert), "-o", "yaml", input=SECRET.encode()).stdout.decode()
+    sealed = sealed.replace("  template:\n", "  template:\n    data:\n      t: '{{ sha256sum .x }}'\n", 1)
+    (repo / "k8s" / "sealed.yaml").write_text(sealed)
+    out = kseal("check", "--sealing-key", str(key), cwd=repo)
+    assert out.returncode == 0, out.stdout + out.stderr

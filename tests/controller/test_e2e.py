@@ -114,9 +114,9 @@ def test_a_renamed_sealed_secret_fails_with_the_label_hint_in_status_event_and_m
 
 
 def test_a_value_sealed_for_another_key_fails(kmock_server: Any) -> None:
-    from kseal import keys
-
     from datetime import UTC, datetime
+
+    from kseal import keys
 
     _pem, cert = keys.generate(datetime.now(UTC), bits=2048)
     other = keys.load_certificate(cert).public_key
