@@ -41,10 +41,17 @@ def run(argv: Sequence[str] | None = None) -> int:
     from kseal_controller import logs
 
     logs.setup(cfg.log_level, cfg.log_format, cfg.log_info_stdout)
+    from kseal_controller.apierrors import ApiError
+
     try:
         return serve(cfg)
     except KsealError as exc:
-        log.error("%s", exc)
+        log.error("%s", exc.message)
+        for hint in exc.hints:
+            log.error("hint: %s", hint)
+        return 1
+    except (ApiError, TimeoutError) as exc:  # ApiError messages name requests, never bodies
+        log.error("cannot start: %s", exc)
         return 1
 
 

@@ -142,23 +142,27 @@ def marks(
     }
 
 
+def verified_digest(secret: Mapping[str, Any], mac_keys: Mapping[str, bytes]) -> str | None:
+    """The spec digest ``secret``'s marks vouch for, when its MAC verifies under one of
+    ``mac_keys`` (so its type and data are what the controller wrote for that spec); else None.
+    Lets a cache keep one string per Secret instead of its data."""
+    annotations = _annotations(secret)
+    digest = annotations.get(SPEC_DIGEST_ANNOTATION, "")
+    mac = annotations.get(DATA_MAC_ANNOTATION, "")
+    key_id, _sep, _tag = mac.rpartition(":")
+    key = mac_keys.get(key_id)
+    if not digest or not key_id or key is None:
+        return None
+    expected = data_mac(key_id, key, secret, digest)
+    if hmac.compare_digest(
+        mac.encode("utf-8", "backslashreplace"), expected.encode("utf-8", "backslashreplace")
+    ):
+        return digest
+    return None
+
+
 def in_sync(
     sealed_secret: Mapping[str, Any], secret: Mapping[str, Any], mac_keys: Mapping[str, bytes]
 ) -> bool:
     """Whether ``secret`` holds what ``sealed_secret`` unseals to, proven by its marks."""
-    annotations = _annotations(secret)
-    digest = annotations.get(SPEC_DIGEST_ANNOTATION, "")
-    mac = annotations.get(DATA_MAC_ANNOTATION, "")
-    expected_digest = spec_digest(sealed_secret)
-    if not hmac.compare_digest(
-        digest.encode("utf-8", "backslashreplace"), expected_digest.encode()
-    ):
-        return False
-    key_id, _sep, _tag = mac.rpartition(":")
-    key = mac_keys.get(key_id)
-    if not key_id or key is None:
-        return False
-    expected = data_mac(key_id, key, secret, expected_digest)
-    return hmac.compare_digest(
-        mac.encode("utf-8", "backslashreplace"), expected.encode("utf-8", "backslashreplace")
-    )
+    return verified_digest(secret, mac_keys) == spec_digest(sealed_secret)

@@ -323,3 +323,20 @@ def test_no_value_reaches_logs_events_status_or_metrics(
     for text in texts:
         assert SENTINEL not in text
     assert "sha256sum" in _status(kmock_server, "tpl")["message"]
+
+
+def test_a_hand_edit_is_undone_while_running(kmock_server: Any) -> None:
+    """Beyond the original (which only notices at the next unseal): the edit breaks the sync
+    marks, so the owner is queued at once."""
+    with controller(kmock_server.url) as running:
+        kmock_server.seed(_seal(_latest_public(running)))
+        secret = wait_until(lambda: kmock_server.get("Secret", "app", "db"))
+        secret["data"]["password"] = "aGFja2Vk"
+        kmock_server.update(secret)
+        wait_until(lambda: _decoded(kmock_server.get("Secret", "app", "db"))["password"]
+                   == SENTINEL, what="the edit undone")
+        added = kmock_server.get("Secret", "app", "db")
+        added["data"]["extra"] = "eA=="
+        kmock_server.update(added)
+        wait_until(lambda: "extra" not in kmock_server.get("Secret", "app", "db")["data"],
+                   what="the added key removed")
