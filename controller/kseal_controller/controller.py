@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from kseal.errors import KsealError
 from kseal.secret import sealed_key_hint
 from kseal_controller import keyring, reconcile, syncmark
-from kseal_controller.apierrors import ApiError, Invalid
+from kseal_controller.apierrors import ApiError, Conflict, Invalid
+from kseal_controller.events import EventRecorder
 from kseal_controller.informer import FunctionSource, Informer
 from kseal_controller.workqueue import WorkQueue
 
@@ -79,6 +80,7 @@ class Controller:
         self.now = now
         self.keyring = keyring.KeyRing(order=config.key_order_priority, derive=syncmark.mac_key)
         self.queue = WorkQueue()
+        self.events = EventRecorder(kube, now)
         metrics.track_queue_depth(lambda: len(self.queue))
         self.stopping = threading.Event()
         self.new_key_now = threading.Event()
@@ -317,6 +319,7 @@ class Controller:
         self.new_key_now.set()
         for thread in self._threads:
             thread.join(timeout=5.0)
+        self.events.stop()
 
     # ----- work -----
 
@@ -349,9 +352,9 @@ class Controller:
             self.metrics.restart_skip()
             self._report(ss, True, "")
             return False
-        namespace, name = key.split("/", 1)
         try:
-            existing = self.kube.get_secret(namespace, name)
+            # the cache knows when there is no Secret yet: no GET before the first create
+            existing = self._fetch(key) if self.secret_summary(key) is not None else None
         except ApiError as exc:
             self._failed(ss, "fetch", f"cannot read the Secret: {exc}", event=None)
             return True
@@ -364,7 +367,26 @@ class Controller:
             ss, self._keys_for(ss), on_attempt=self.metrics.rsa_operation, mark=mark
         )
         outcome = reconcile.decide(ss, existing, wanted, error, mark=mark)
-        return self._apply(ss, key, outcome)
+        try:
+            self._write(key, outcome)
+        except Conflict:
+            if outcome.write != "create":
+                return self._write_failed(ss, key, "conflict: the Secret changed meanwhile", True)
+            try:  # made meanwhile, or outside the cache (label selector): decide on what is there
+                existing = self._fetch(key)
+                outcome = reconcile.decide(ss, existing, wanted, error, mark=mark)
+                self._write(key, outcome)
+            except ApiError as exc:
+                return self._write_failed(ss, key, str(exc), not isinstance(exc, Invalid))
+        except ApiError as exc:
+            # the original does not retry immutable (Invalid) errors
+            return self._write_failed(ss, key, str(exc), not isinstance(exc, Invalid))
+        self._finish(ss, outcome)
+        return not outcome.ok and outcome.error_reason == "unseal"
+
+    def _fetch(self, key: str) -> dict[str, Any] | None:
+        namespace, name = key.split("/", 1)
+        return self.kube.get_secret(namespace, name)
 
     def _mark(self) -> tuple[str, bytes] | None:
         latest = self.keyring.latest()
@@ -395,22 +417,16 @@ class Controller:
             return keys
         return [hinted.private_key, *(k for k in keys if k is not hinted.private_key)]
 
-    def _apply(self, ss: dict[str, Any], key: str, outcome: reconcile.Outcome) -> bool:
+    def _write(self, key: str, outcome: reconcile.Outcome) -> None:
         namespace = key.split("/", 1)[0]
-        try:
-            if outcome.write == "create" and outcome.secret is not None:
-                self.kube.create_secret(namespace, outcome.secret)
-            elif outcome.write == "update" and outcome.secret is not None:
-                self.kube.update_secret(
-                    namespace, outcome.secret["metadata"]["name"], outcome.secret
-                )
-        except ApiError as exc:
-            outcome = reconcile.update_failed(key, str(exc))
-            retry = not isinstance(exc, Invalid)  # the original does not retry immutable errors
-            self._finish(ss, outcome)
-            return retry
-        self._finish(ss, outcome)
-        return not outcome.ok and outcome.error_reason == "unseal"
+        if outcome.write == "create" and outcome.secret is not None:
+            self.kube.create_secret(namespace, outcome.secret)
+        elif outcome.write == "update" and outcome.secret is not None:
+            self.kube.update_secret(namespace, outcome.secret["metadata"]["name"], outcome.secret)
+
+    def _write_failed(self, ss: dict[str, Any], key: str, error: str, retry: bool) -> bool:
+        self._finish(ss, reconcile.update_failed(key, error))
+        return retry
 
     def _finish(self, ss: dict[str, Any], outcome: reconcile.Outcome) -> None:
         namespace = (ss.get("metadata") or {}).get("namespace", "")
@@ -430,10 +446,7 @@ class Controller:
         self._report(ss, False, message)
 
     def _event(self, ss: dict[str, Any], kind: str, reason: str, message: str) -> None:
-        try:
-            self.kube.create_event(ss, kind, reason, message, self.now())
-        except ApiError as exc:
-            log.warning("cannot record event %s for %s: %s", reason, _key(ss), exc)
+        self.events.record(ss, kind, reason, message)
 
     def _report(self, ss: dict[str, Any], ok: bool, message: str) -> None:
         meta = ss.get("metadata") or {}

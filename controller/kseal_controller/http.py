@@ -256,8 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(500, message + "\n")
 
     def _has_body(self) -> bool:
-        return bool(self.headers.get("Content-Length") not in (None, "0")
-                    or self.headers.get("Transfer-Encoding"))
+        return bool(
+            self.headers.get("Content-Length") not in (None, "0")
+            or self.headers.get("Transfer-Encoding")
+        )
 
     def _body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():

@@ -145,7 +145,11 @@ def key_secret(
     override the key label) and ``--privatekey-annotations``."""
     all_labels = {KEY_LABEL: ACTIVE}
     all_labels.update({k: v for k, v in (labels or {}).items() if k != KEY_LABEL})
-    metadata: dict[str, Any] = {"generateName": prefix, "namespace": namespace, "labels": all_labels}
+    metadata: dict[str, Any] = {
+        "generateName": prefix,
+        "namespace": namespace,
+        "labels": all_labels,
+    }
     if annotations:
         metadata["annotations"] = dict(annotations)
     return {

@@ -44,6 +44,7 @@ from kseal_controller.apierrors import (
 GROUP = "bitnami.com"
 VERSION = "v1alpha1"
 PLURAL = "sealedsecrets"
+PAGE = 500  # items per list request, as client-go's reflector asks
 SEALED_SECRET_API_VERSION = f"{GROUP}/{VERSION}"
 EVENT_COMPONENT = "sealed-secrets"  # the original's event source component
 EVENT_NAME_ATTEMPTS = 3
@@ -193,7 +194,9 @@ class Kube:
     def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The Secret, or None when it does not exist."""
         try:
-            return self._json("GET", _secret_path(namespace, name), f"get Secret {namespace}/{name}")
+            return self._json(
+                "GET", _secret_path(namespace, name), f"get Secret {namespace}/{name}"
+            )
         except NotFound:
             return None
 
@@ -280,17 +283,26 @@ class Kube:
 
     # ---- plumbing ------------------------------------------------------------------------------
 
-    def _list(
-        self, path: str, kind: str, label_selector: str
-    ) -> tuple[list[dict[str, Any]], str]:
+    def _list(self, path: str, kind: str, label_selector: str) -> tuple[list[dict[str, Any]], str]:
+        """Every item, fetched in pages of :data:`PAGE` (a large list never sits in memory as
+        one answer); the resourceVersion is the first page's, from which a watch misses nothing."""
         query = {"labelSelector": label_selector} if label_selector else {}
-        result = self._json("GET", path, f"list {kind} {_where(path)}", query=query)
-        items = result.get("items") or []
+        query["limit"] = str(PAGE)
         api_version = SEALED_SECRET_API_VERSION if kind == "SealedSecret" else "v1"
-        for item in items:  # the API server omits the type of built-in list items
-            item.setdefault("apiVersion", api_version)
-            item.setdefault("kind", kind)
-        return items, str((result.get("metadata") or {}).get("resourceVersion") or "")
+        items: list[dict[str, Any]] = []
+        version = ""
+        while True:
+            result = self._json("GET", path, f"list {kind} {_where(path)}", query=query)
+            page = result.get("items") or []
+            for item in page:  # the API server omits the type of built-in list items
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+            items += page
+            meta = result.get("metadata") or {}
+            version = version or str(meta.get("resourceVersion") or "")
+            if not meta.get("continue"):
+                return items, version
+            query["continue"] = str(meta["continue"])
 
     def _watch(
         self,
@@ -362,7 +374,11 @@ class Kube:
                 auth_settings=["BearerToken"],
             )
             response = self._api.call_api(
-                method, url, header_params=hdrs, body=payload, _request_timeout=timeout or REQUEST_TIMEOUT
+                method,
+                url,
+                header_params=hdrs,
+                body=payload,
+                _request_timeout=timeout or REQUEST_TIMEOUT,
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _network(what, exc) from None

@@ -29,8 +29,13 @@ from typing import IO, Any
 
 from kseal_controller.logfields import FIELDS_ATTR
 
-LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
-          "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
 # loggers that may write request or response bodies at DEBUG
 QUIET = ("kubernetes", "urllib3")
 _MARK = "_kseal_controller_handler"
@@ -76,8 +81,11 @@ class TextFormatter(logging.Formatter):
     """``2026-11-29T00:11:27.123Z INFO message key=value key2="two words"``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        parts = [_timestamp(record.created), level_name(record.levelno),
-                 _one_line(record.getMessage())]
+        parts = [
+            _timestamp(record.created),
+            level_name(record.levelno),
+            _one_line(record.getMessage()),
+        ]
         parts += [f"{key}={_quote(value)}" for key, value in _record_fields(record).items()]
         return " ".join(parts)
 

@@ -61,30 +61,73 @@ class Spec:
 
 
 CATALOG: tuple[Spec, ...] = (
-    Spec(_SS + "build_info", "gauge", ("revision",),
-         "Build information: always 1, the version in the revision label.", "original"),
-    Spec(_SS + "unseal_requests_total", "counter", (),
-         "Total number of sealed secret unseal requests.", "original"),
-    Spec(_SS + "unseal_errors_total", "counter", ("reason", "namespace"),
-         "Total number of sealed secret unseal errors by reason "
-         "(fetch, unseal, update, unmanaged, status).", "original"),
-    Spec(_SS + "condition_info", "gauge",
-         ("namespace", "name", "condition", "ss_app_kubernetes_io_instance"),
-         "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), "
-         "1 (true).", "original"),
-    Spec(_SS + "http_requests_total", "counter", ("path", "code", "method"),
-         "A counter for requests to the wrapped handler.", "original"),
-    Spec(_SS + "http_request_duration_seconds", "histogram", ("path", "method"),
-         "A histogram of latencies for requests.", "original"),
-    Spec(_KS + "rsa_operations_total", "counter", (),
-         "RSA private-key operations performed (one per attempt to open a value's session key).",
-         "kseal"),
-    Spec(_KS + "restart_skips_total", "counter", (),
-         "SealedSecrets found in sync with their Secret (spec digest and data MAC) without any "
-         "RSA operation.", "kseal"),
+    Spec(
+        _SS + "build_info",
+        "gauge",
+        ("revision",),
+        "Build information: always 1, the version in the revision label.",
+        "original",
+    ),
+    Spec(
+        _SS + "unseal_requests_total",
+        "counter",
+        (),
+        "Total number of sealed secret unseal requests.",
+        "original",
+    ),
+    Spec(
+        _SS + "unseal_errors_total",
+        "counter",
+        ("reason", "namespace"),
+        "Total number of sealed secret unseal errors by reason "
+        "(fetch, unseal, update, unmanaged, status).",
+        "original",
+    ),
+    Spec(
+        _SS + "condition_info",
+        "gauge",
+        ("namespace", "name", "condition", "ss_app_kubernetes_io_instance"),
+        "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), "
+        "1 (true).",
+        "original",
+    ),
+    Spec(
+        _SS + "http_requests_total",
+        "counter",
+        ("path", "code", "method"),
+        "A counter for requests to the wrapped handler.",
+        "original",
+    ),
+    Spec(
+        _SS + "http_request_duration_seconds",
+        "histogram",
+        ("path", "method"),
+        "A histogram of latencies for requests.",
+        "original",
+    ),
+    Spec(
+        _KS + "rsa_operations_total",
+        "counter",
+        (),
+        "RSA private-key operations performed (one per attempt to open a value's session key).",
+        "kseal",
+    ),
+    Spec(
+        _KS + "restart_skips_total",
+        "counter",
+        (),
+        "SealedSecrets found in sync with their Secret (spec digest and data MAC) without any "
+        "RSA operation.",
+        "kseal",
+    ),
     Spec(_KS + "queue_depth", "gauge", (), "SealedSecrets waiting in the work queue.", "kseal"),
-    Spec(_KS + "reconcile_duration_seconds", "histogram", (),
-         "Time to reconcile one SealedSecret, from taking it off the queue to done.", "kseal"),
+    Spec(
+        _KS + "reconcile_duration_seconds",
+        "histogram",
+        (),
+        "Time to reconcile one SealedSecret, from taking it off the queue to done.",
+        "kseal",
+    ),
 )
 
 _KINDS: dict[str, Callable[..., Any]] = {"counter": Counter, "gauge": Gauge, "histogram": Histogram}

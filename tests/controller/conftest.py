@@ -315,18 +315,35 @@ class Emulator(kmock.KubernetesEmulator):
         return field_match(request.params.get("fieldSelector", ""), obj)
 
     def _list(self, request: kmock.Request, kind: Kind) -> dict[str, Any]:
-        items = []
-        for (plural, _, _), obj in sorted(self.store.items()):
-            if plural == kind.plural and self._matches(request, obj):
-                item = copy.deepcopy(obj)
-                if not kind.group:  # the API server omits built-in items' type
-                    item.pop("apiVersion", None)
-                    item.pop("kind", None)
-                items.append(item)
+        """A list, paginated as the API server does with ``limit`` and ``continue`` (the token
+        carries the first page's resourceVersion; unlike a real server, later pages show the
+        current state rather than a snapshot: see docs/controller/testing.md)."""
+        limit = int(request.params.get("limit") or 0)
+        token = request.params.get("continue") or ""
+        rv, after = str(self.rv), ("", "", "")
+        if token:
+            rv, *rest = json.loads(base64.b64decode(token))
+            after = tuple(rest)
+        items, more, last = [], None, after
+        for key, obj in sorted(self.store.items()):
+            if key[0] != kind.plural or key <= after or not self._matches(request, obj):
+                continue
+            if limit and len(items) == limit:
+                more = base64.b64encode(json.dumps([rv, *last]).encode()).decode()
+                break
+            item = copy.deepcopy(obj)
+            if not kind.group:  # the API server omits built-in items' type
+                item.pop("apiVersion", None)
+                item.pop("kind", None)
+            items.append(item)
+            last = key
+        metadata: dict[str, Any] = {"resourceVersion": rv}
+        if more:
+            metadata["continue"] = more
         return {
             "apiVersion": kind.api_version,
             "kind": f"{kind.kind}List",
-            "metadata": {"resourceVersion": str(self.rv)},
+            "metadata": metadata,
             "items": items,
         }
 

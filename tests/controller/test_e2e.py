@@ -46,8 +46,7 @@ def test_a_secret_sealed_with_the_fetched_certificate_becomes_the_secret(
         import base64
 
         assert base64.b64decode(secret["data"]["password"]).decode() == SENTINEL
-        events = kmock_server.objects("Event", "app")
-        assert [e["reason"] for e in events] == ["Unsealed"]
+        wait_until(lambda: _reasons(kmock_server) == ["Unsealed"], what="the Unsealed Event")
         ss = wait_until(
             lambda: (kmock_server.get("SealedSecret", "app", "db") or {}).get("status"),
             what="the status",
@@ -103,7 +102,7 @@ def test_a_renamed_sealed_secret_fails_with_the_label_hint_in_status_event_and_m
                           and _status(kmock_server, "renamed"), what="Synced False")
         assert cond["message"].startswith("no key could decrypt secret (password)")
         assert "'app/db'" in cond["message"]  # the label it was sealed for, from the template
-        assert "ErrUnsealFailed" in _reasons(kmock_server)
+        wait_until(lambda: "ErrUnsealFailed" in _reasons(kmock_server), what="the Event")
         assert kmock_server.get("Secret", "app", "renamed") is None
         errors = 'namespace="app",reason="unseal"'
         wait_until(lambda: metric(running.metrics_port,
@@ -136,7 +135,7 @@ def test_an_unmanaged_secret_is_left_alone_and_said_so(kmock_server: Any) -> Non
         cond = wait_until(lambda: _status(kmock_server).get("status") == "False"
                           and _status(kmock_server), what="Synced False")
         assert 'Resource "db" already exists and is not managed by SealedSecret' in cond["message"]
-        assert "ErrUpdateFailed" in _reasons(kmock_server)
+        wait_until(lambda: "ErrUpdateFailed" in _reasons(kmock_server), what="the Event")
         assert _decoded(kmock_server.get("Secret", "app", "db")) == {"x": "x"}
         wait_until(lambda: metric(running.metrics_port,
                                   "sealed_secrets_controller_unseal_errors_total",
@@ -316,6 +315,8 @@ def test_no_value_reaches_logs_events_status_or_metrics(
         for name in ("taken", "renamed", "tpl"):
             wait_until(lambda n=name: _status(kmock_server, n).get("status") == "False", what=name)
         wait_until(lambda: kmock_server.get("Secret", "app", "ok"))
+        wait_until(lambda: {"Unsealed", "ErrUnsealFailed", "ErrUpdateFailed"}
+                   <= set(_reasons(kmock_server)), what="the Events")
         _, exposition = _http(running.metrics_port, "/metrics", b"", "GET")
     texts = [caplog.text, exposition.decode()]
     texts += [str(e) for e in kmock_server.objects("Event", "app")]

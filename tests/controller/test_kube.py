@@ -384,7 +384,7 @@ def test_server_errors_and_throttling_are_transient(kube: Kube, kmock_server: Em
 def test_client_errors_map_onto_their_classes(
     kube: Kube, kmock_server: EmulatorHandle, status: int, error: type[ApiError]
 ) -> None:
-    kmock_server.fail(r"/sealedsecrets$", status)
+    kmock_server.fail(r"/sealedsecrets(\?limit=500)?$", status)
     with pytest.raises(error) as caught:
         kube.list_sealed_secrets("ns")
     assert caught.value.status == status and "list SealedSecret in ns" in str(caught.value)
@@ -471,7 +471,7 @@ def test_connect_uses_the_kubeconfig_and_context(
     assert [s["metadata"]["name"] for s in client.list_secrets("ns")[0]] == ["s"]
     client.close()
     requests = kmock_server.requests
-    assert requests[-1] == ("GET", "/api/v1/namespaces/ns/secrets")
+    assert requests[-1] == ("GET", "/api/v1/namespaces/ns/secrets?limit=500")
 
 
 def test_connect_reads_kubeconfig_from_the_environment(
@@ -683,3 +683,17 @@ def test_plain_kmock_reactions_do_not_stop_the_write_they_answer() -> None:
             return status, stored
 
     assert asyncio.run(probe()) == (500, True)  # the client saw 500, yet the Secret was created
+
+
+def test_lists_come_in_pages_and_keep_the_first_pages_version(
+    kube: Kube, kmock_server: Any
+) -> None:
+    from kseal_controller import kube as kube_module
+
+    kmock_server.seed_many([secret(f"s{i:04}") for i in range(kube_module.PAGE * 2 + 7)])
+    version = kmock_server.resource_version
+    items, listed_at = kube.list_secrets("ns")
+    assert [i["metadata"]["name"] for i in items] == [f"s{i:04}" for i in range(1007)]
+    assert listed_at == version
+    pages = [path for _verb, path in kmock_server.requests if path.startswith("/api/v1/namespaces/ns/secrets")]
+    assert len(pages) == 3 and "continue=" in pages[-1]
