@@ -38,7 +38,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,7 +47,7 @@ from kseal_controller.apierrors import ApiError, Gone, WatchEvent
 log = logging.getLogger(__name__)
 
 Object = dict[str, Any]
-Objects = list[Object]
+Objects = Iterable[Object]  # a list, or pages fetched while iterated
 
 POLL = 0.2  # how often the run loop looks at ``stop`` while the watch is silent
 SHORT_WATCH = 1.0  # a watch that ends this soon without one event counts as a failure
@@ -281,7 +281,7 @@ class Informer:
             self._remove(key, None)
         self._rv = rv
         if not self._synced.is_set():
-            log.info("%s: synced %d objects at resourceVersion %s", self.name, len(objects), rv)
+            log.info("%s: synced %d objects at resourceVersion %s", self.name, len(listed), rv)
         self._synced.set()
 
     def _watch(self, stop: threading.Event) -> None:

@@ -167,6 +167,14 @@ class Kube:
     ) -> tuple[list[dict[str, Any]], str]:
         """All SealedSecrets (in ``namespace``, or cluster-wide when None) and the list's
         resourceVersion to watch from."""
+        items, version = self.stream_sealed_secrets(namespace, label_selector)
+        return list(items), version
+
+    def stream_sealed_secrets(
+        self, namespace: str | None, label_selector: str = ""
+    ) -> tuple[Iterator[dict[str, Any]], str]:
+        """As :meth:`list_sealed_secrets`, the items fetched page by page while they are
+        iterated, so a large list never sits in memory whole (the informers use this)."""
         return self._list(_ss_path(namespace), "SealedSecret", label_selector)
 
     def watch_sealed_secrets(
@@ -203,6 +211,12 @@ class Kube:
     def list_secrets(
         self, namespace: str | None, label_selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
+        items, version = self.stream_secrets(namespace, label_selector)
+        return list(items), version
+
+    def stream_secrets(
+        self, namespace: str | None, label_selector: str = ""
+    ) -> tuple[Iterator[dict[str, Any]], str]:
         return self._list(_secret_path(namespace), "Secret", label_selector)
 
     def watch_secrets(
@@ -283,26 +297,31 @@ class Kube:
 
     # ---- plumbing ------------------------------------------------------------------------------
 
-    def _list(self, path: str, kind: str, label_selector: str) -> tuple[list[dict[str, Any]], str]:
-        """Every item, fetched in pages of :data:`PAGE` (a large list never sits in memory as
-        one answer); the resourceVersion is the first page's, from which a watch misses nothing."""
+    def _list(
+        self, path: str, kind: str, label_selector: str
+    ) -> tuple[Iterator[dict[str, Any]], str]:
+        """The items in pages of :data:`PAGE`: the first page now (its resourceVersion, from
+        which a watch misses nothing), the others as the iterator reaches them."""
         query = {"labelSelector": label_selector} if label_selector else {}
         query["limit"] = str(PAGE)
+        what = f"list {kind} {_where(path)}"
+        first = self._json("GET", path, what, query=query)
+        version = str((first.get("metadata") or {}).get("resourceVersion") or "")
+        return self._pages(path, kind, what, query, first), version
+
+    def _pages(
+        self, path: str, kind: str, what: str, query: dict[str, str], page: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
         api_version = SEALED_SECRET_API_VERSION if kind == "SealedSecret" else "v1"
-        items: list[dict[str, Any]] = []
-        version = ""
         while True:
-            result = self._json("GET", path, f"list {kind} {_where(path)}", query=query)
-            page = result.get("items") or []
-            for item in page:  # the API server omits the type of built-in list items
-                item.setdefault("apiVersion", api_version)
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", api_version)  # omitted for built-in list items
                 item.setdefault("kind", kind)
-            items += page
-            meta = result.get("metadata") or {}
-            version = version or str(meta.get("resourceVersion") or "")
-            if not meta.get("continue"):
-                return items, version
-            query["continue"] = str(meta["continue"])
+                yield item
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return
+            page = self._json("GET", path, what, query={**query, "continue": str(token)})
 
     def _watch(
         self,
