@@ -44,7 +44,7 @@ IMPURE = ("os", "subprocess", "kseal.fileio", "kseal.identities", "kseal.cli", "
 CONTROLLER_PURE = ("kseal_controller.reconcile", "kseal_controller.syncmark",
                    "kseal_controller.keyring", "kseal_controller.logfields", "kseal.gotemplate")
 CONTROLLER_IMPURE = ("kubernetes", "prometheus_client", "socket", "http.server", "signal",
-                     "kseal_controller.events",
+                     "kseal_controller.writers",
                      "kseal_controller.kube", "kseal_controller.http", "kseal_controller.metrics",
                      "kseal_controller.logs", "kseal_controller.cpus", "kseal_controller.informer",
                      "kseal_controller.controller", "kseal_controller.main")

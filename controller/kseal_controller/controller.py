@@ -21,9 +21,9 @@ from kseal.errors import KsealError
 from kseal.secret import sealed_key_hint
 from kseal_controller import keyring, reconcile, syncmark
 from kseal_controller.apierrors import ApiError, Conflict, Invalid
-from kseal_controller.events import EventRecorder
 from kseal_controller.informer import FunctionSource, Informer
 from kseal_controller.workqueue import WorkQueue
+from kseal_controller.writers import EventRecorder, StatusWriter
 
 if TYPE_CHECKING:
     from kseal_controller.config import Config
@@ -110,6 +110,9 @@ class Controller:
         self.keyring = keyring.KeyRing(order=config.key_order_priority, derive=syncmark.mac_key)
         self.queue = WorkQueue()
         self.events = EventRecorder(kube, now)
+        self.statuses = StatusWriter(
+            kube, self.sealed_secret, metrics, now, enabled=config.update_status
+        )
         metrics.track_queue_depth(lambda: len(self.queue))
         self.stopping = threading.Event()
         self.new_key_now = threading.Event()
@@ -348,6 +351,7 @@ class Controller:
         self.new_key_now.set()
         for thread in self._threads:
             thread.join(timeout=5.0)
+        self.statuses.stop()
         self.events.stop()
 
     # ----- work -----
@@ -478,15 +482,4 @@ class Controller:
         self.events.record(ss, kind, reason, message)
 
     def _report(self, ss: dict[str, Any], ok: bool, message: str) -> None:
-        meta = ss.get("metadata") or {}
-        status = reconcile.status_update(ss, ok, message, self.now())
-        self.metrics.observe_condition(ss if status is None else {**ss, "status": status})
-        if status is None or not self.config.update_status:
-            return
-        try:
-            self.kube.update_sealed_secret_status(
-                meta.get("namespace", ""), meta.get("name", ""), {**ss, "status": status}
-            )
-        except ApiError as exc:
-            self.metrics.unseal_error("status", meta.get("namespace", ""))
-            log.warning("cannot update the status of %s: %s", _key(ss), exc)
+        self.statuses.report(_key(ss), ok, message)
