@@ -341,3 +341,23 @@ def test_a_hand_edit_is_undone_while_running(kmock_server: Any) -> None:
         kmock_server.update(added)
         wait_until(lambda: "extra" not in kmock_server.get("Secret", "app", "db")["data"],
                    what="the added key removed")
+
+
+def test_only_the_namespaces_and_labels_asked_for_are_watched(kmock_server: Any) -> None:
+    import time
+
+    flags = ("--all-namespaces=false", "--additional-namespaces=app", "--label-selector=team=a")
+    with controller(kmock_server.url, *flags) as running:
+        public = _latest_public(running)
+        picked = _seal(public, "picked")
+        picked["metadata"]["labels"] = {"team": "a"}
+        other_team = _seal(public, "other-team")
+        other_team["metadata"]["labels"] = {"team": "b"}
+        elsewhere = _seal(public, "elsewhere", "not-watched")
+        elsewhere["metadata"]["labels"] = {"team": "a"}
+        for obj in (picked, other_team, elsewhere):
+            kmock_server.seed(obj)
+        wait_until(lambda: kmock_server.get("Secret", "app", "picked"), what="the watched one")
+        time.sleep(0.5)
+        assert kmock_server.get("Secret", "app", "other-team") is None
+        assert kmock_server.get("Secret", "not-watched", "elsewhere") is None
