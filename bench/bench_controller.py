@@ -1,7 +1,7 @@
 """The controller against the API emulator: convergence, restart, memory (issue 11's targets).
 
 No real Kubernetes API server runs here; the controller (``python -m kseal_controller``, a
-separate process, as deployed) talks to the kmock-based emulator of ``tests/controller/conftest.py``
+separate process, as deployed) talks to the kmock-based emulator of ``tests/emulator.py``
 over real HTTP with the real ``kubernetes`` client. Run it with the Python of the environment
 under test (it needs ``kseal[controller]`` and ``kmock`` there), from the repository root:
 
@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from tests.controller.conftest import EmulatorHandle, start_emulator  # noqa: E402
+from tests.emulator import EmulatorHandle, start_emulator  # noqa: E402
 from tests.controller.running import NAMESPACE, kubeconfig  # noqa: E402
 
 APP = "bench"

@@ -33,7 +33,7 @@ def cert(
     context: Annotated[str | None, typer.Option("--context")] = None,
 ) -> None:
     """Print the sealing certificate (from a file, a URL or the controller) with its fingerprint and expiry."""
-    from kseal.cluster import Controller
+    from kseal.cluster.proxy import Controller
 
     certificate = read_cert(
         cert_path, Controller(controller_name, controller_namespace, kubeconfig, context)

@@ -14,7 +14,7 @@ from kseal.cli.sealing import ENV, format_for, read_cert, write_text
 from kseal.errors import ConflictError, InputError, KsealError
 
 if TYPE_CHECKING:
-    from kseal.cluster import Controller
+    from kseal.cluster.proxy import Controller
     from kseal.keys import Certificate
     from kseal.sealed import Scope
 
@@ -169,7 +169,7 @@ def seal(
 ) -> None:
     """Seal Kubernetes Secrets into SealedSecrets, like kubeseal."""
     from kseal import manifests, sealed, secret
-    from kseal.cluster import Controller
+    from kseal.cluster.proxy import Controller
     from kseal.fileio import read_input
 
     target = Controller(controller_name, controller_namespace, kubeconfig, context)
@@ -253,7 +253,7 @@ def _seal_secrets(
             key_fingerprint=options.fingerprint,
         )
         if options.validate:
-            from kseal import cluster
+            from kseal.cluster import proxy as cluster
 
             if not cluster.verify(target, ss):
                 raise KsealError(f"unable to decrypt sealed secret: {ss['metadata']['name']}")
@@ -265,7 +265,8 @@ def _re_encrypt(target: Controller, input_file: str | None, output: str | None, 
     """kubeseal --re-encrypt: the controller re-seals with its newest key (in place with -f)."""
     import json
 
-    from kseal import cluster, manifests, secret, shapes
+    from kseal import manifests, secret, shapes
+    from kseal.cluster import proxy as cluster
     from kseal.fileio import read_input
 
     raw_in = read_input(input_file)

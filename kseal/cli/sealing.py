@@ -10,7 +10,7 @@ from kseal.errors import ExitCode, InputError, KsealError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from kseal.cluster import Controller
+    from kseal.cluster.proxy import Controller
     from kseal.keys import Certificate
 
 ENV = "SEALED_SECRETS_"
@@ -23,7 +23,7 @@ def read_cert(cert: str | None, target: Controller | None = None) -> Certificate
     if not cert:
         if target is None:
             raise KsealError("no certificate: pass --cert FILE (or set SEALED_SECRETS_CERT)")
-        from kseal import cluster
+        from kseal.cluster import proxy as cluster
 
         return keys.load_certificate(cluster.fetch_certificate(target))
     if cert.startswith(("http://", "https://")):

@@ -33,7 +33,7 @@ from kseal_controller.apierrors import (
     WatchEvent,
 )
 from kseal_controller.kube import Kube
-from tests.controller.conftest import EmulatorHandle
+from tests.emulator import EmulatorHandle
 
 SENTINEL = "SENTINEL-5f3a9c"
 SENTINEL_B64 = "U0VOVElORUwtNWYzYTlj"

@@ -1,6 +1,4 @@
-"""Cluster access: the only module that uses the ``kubernetes`` client (imported lazily).
-
-It talks to the sealed-secrets controller the way kubeseal does: through the API server's service
+"""The sealed-secrets controller, reached the way kubeseal does: through the API server's service
 proxy, ``/api/v1/namespaces/NS/services/http:NAME:PORT/proxy/v1/{cert.pem,verify,rotate}``, with the
 kubeconfig (``--kubeconfig``, ``$KUBECONFIG``, ``~/.kube/config``) and ``--context``. Failures
 become :class:`ClusterError` with hints for the usual causes (a blocked proxy on private clusters,
@@ -12,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kseal.cluster import connect, request
 from kseal.errors import ClusterError
 
 
@@ -23,48 +22,10 @@ class Controller:
     context: str | None = None
 
 
-def context_namespace(kubeconfig: str | None, context: str | None) -> str:
-    """The namespace of the kubeconfig context (``default`` when unset), as kubeseal defaults it.
-    Reads the kubeconfig as YAML without the kubernetes client, so offline sealing stays light."""
-    import os
-    from pathlib import Path
-
-    from kseal.errors import KsealError
-    from kseal.yamlio import safe_load_all
-
-    paths = [kubeconfig] if kubeconfig else os.environ.get("KUBECONFIG", "").split(os.pathsep)
-    if not any(paths):
-        paths = [str(Path.home() / ".kube" / "config")]
-    for path in filter(None, paths):
-        try:
-            docs = safe_load_all(Path(path).read_text())
-        except (OSError, UnicodeDecodeError, KsealError):
-            continue
-        config = docs[0] if docs and isinstance(docs[0], dict) else {}
-        name = context or config.get("current-context")
-        for entry in config.get("contexts") or []:
-            if isinstance(entry, dict) and entry.get("name") == name:
-                return str((entry.get("context") or {}).get("namespace") or "default")
-    return "default"
-
-
 def _client(target: Controller) -> Any:
-    try:
-        from kubernetes import config
-    except ImportError:
-        raise ClusterError(
-            "cluster access needs the kubernetes client",
-            hints=["pip install 'kseal[cluster]', or pass --cert FILE"],
-        ) from None
-    try:
-        return config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=target.kubeconfig, context=target.context
-        )
-    except (config.ConfigException, OSError, TypeError) as exc:
-        raise ClusterError(
-            f"cannot load the kubeconfig: {exc}",
-            hints=["pass --kubeconfig FILE / --context NAME, or use --cert FILE to work offline"],
-        ) from None
+    return connect(
+        target.kubeconfig, target.context, offline_hint="or use --cert FILE to work offline"
+    )
 
 
 def _proxy_hints(target: Controller) -> list[str]:
@@ -78,29 +39,7 @@ def _proxy_hints(target: Controller) -> list[str]:
 
 
 def _raw(api: Any, method: str, path: str, body: Any) -> tuple[int, bytes]:
-    """One raw request; works with both generations of the kubernetes client API."""
-    headers = {"Accept": "application/x-pem-file, */*", "Content-Type": "application/json"}
-    if hasattr(api, "param_serialize"):  # kubernetes >= 33 (new generator): no raise on errors
-        verb, url, hdrs, payload, _ = api.param_serialize(
-            method=method,
-            resource_path=path,
-            header_params=headers,
-            body=body,
-            auth_settings=["BearerToken"],
-        )
-        response = api.call_api(verb, url, header_params=hdrs, body=payload)
-        response.read()
-        return int(response.status), bytes(response.data or b"")
-    raw = api.call_api(
-        path,
-        method,
-        header_params=headers,
-        body=body,
-        auth_settings=["BearerToken"],
-        _preload_content=False,
-        _return_http_data_only=False,
-    )[0]
-    return int(raw.status), bytes(raw.data)
+    return request(api, method, path, body=body, accept="application/x-pem-file, */*")
 
 
 def _request(target: Controller, method: str, endpoint: str, body: Any = None) -> tuple[int, bytes]:
