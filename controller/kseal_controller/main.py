@@ -33,6 +33,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         for hint in exc.hints:
             print(f"kseal-controller: hint: {hint}", file=sys.stderr)
         return 2
+    if cfg.help:
+        print(config_mod.usage())
+        return 0
     if cfg.version:
         from kseal import __version__
 

@@ -69,3 +69,13 @@ def test_no_cluster_is_one_clear_line(tmp_path: Path) -> None:
     assert process.returncode == 1
     assert b"Traceback" not in err
     assert b"error" in err.lower()
+
+
+def test_help_lists_every_flag_and_exits_0() -> None:
+    done = subprocess.run([sys.executable, "-m", "kseal_controller", "--help"],
+                          capture_output=True, check=False, timeout=30)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    for flag in ("--key-renew-period", "--all-namespaces", "--rate-limit", "--log-format"):
+        assert flag in text
+    assert "SEALED_SECRETS_KEY_RENEW_PERIOD" in text
