@@ -37,8 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from tests.emulator import EmulatorHandle, start_emulator  # noqa: E402
 from tests.controller.running import NAMESPACE, kubeconfig  # noqa: E402
+from tests.emulator import EmulatorHandle, start_emulator  # noqa: E402
 
 APP = "bench"
 
