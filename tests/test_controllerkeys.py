@@ -73,7 +73,7 @@ def test_a_document_that_is_not_a_backup_is_an_input_error(doc: object) -> None:
 
 def test_key_info_gives_fingerprint_state_and_validity() -> None:
     info = ck.key_info(key_secret("a", 3))
-    private, cert = pair(3)
+    _private, cert = pair(3)
     assert info.fingerprint == keys.load_certificate(cert).fingerprint
     assert info.state == ck.ACTIVE and info.in_use
     assert info.not_before == T0 + timedelta(days=3)
