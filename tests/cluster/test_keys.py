@@ -376,3 +376,28 @@ def test_restore_after_the_controller_started_is_picked_up_without_a_restart(
             what="the restored key in the running controller",
         )
         running.wait_until(lambda: _unsealed(kmock_server, "db"), what="the old SealedSecret")
+
+
+def test_restore_into_a_missing_namespace_names_it_and_the_fix(
+    cli: Cli, kmock_server: Any, tmp_path: Path, age_identity: tuple[str, str]
+) -> None:
+    kmock_server.seed(key_secret("sealed-secrets-keyaaaaa", 2))
+    path = _backup(cli, tmp_path, age_identity[1])
+    kmock_server.reset()
+    kmock_server.fail(r"/namespaces/kube-system/secrets$", 404, method="POST")
+    code, _, err = cli("keys", "restore", path)
+    assert code == 1 and "namespace kube-system not found" in err
+    assert "kubectl create namespace kube-system" in err
+
+
+def test_a_tampered_backup_restores_nothing(
+    cli: Cli, kmock_server: Any, tmp_path: Path, age_identity: tuple[str, str]
+) -> None:
+    kmock_server.seed(key_secret("sealed-secrets-keyaaaaa", 2))
+    path = Path(_backup(cli, tmp_path, age_identity[1]))
+    kmock_server.reset()
+    text = path.read_text()
+    path.write_text(text.replace("name: sealed-secrets-keyaaaaa", "name: sealed-secrets-keyzzzzz"))
+    code, _, err = cli("keys", "restore", str(path))
+    assert code == 51, err
+    assert kmock_server.objects("Secret", NS) == []
