@@ -72,7 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kseal.cli.reseal",
         "Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope.",
     ),
-    "keys": ("kseal.cli.cert", "Sealing keys you own (bring your own key, offline recovery)."),
+    "keys": (
+        "kseal.cli.keys",
+        "Sealing keys you own, and the controller's keys: backup, restore, list.",
+    ),
 }
 
 # Commands that decrypt a file: sops checks SOPS_DECRYPTION_ORDER for them.

@@ -1,0 +1,1 @@
+from tests.emulator import _kmock_session, kmock_server, objects, seed  # noqa: F401
