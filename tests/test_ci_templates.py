@@ -425,3 +425,12 @@ def test_gitlab_template_end_to_end_dry_run_prints_the_table_and_no_value(
     assert _secret_lines(output) == []
     assert re.search(r"Secret\s+infra\s+app\s", output)
     assert _files_holding_the_sentinel(tmp_path) == []
+
+
+def test_ci_docs_list_every_action_input_and_every_template_variable() -> None:
+    page = (ROOT / "docs" / "workflows" / "ci.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", page, re.MULTILINE))
+    assert documented == set(_load(ACTION)["inputs"])
+    for name in _job()["variables"]:
+        if name.startswith("KSEAL_") and name != "KSEAL_VENV":
+            assert f"`{name}`" in page, name
