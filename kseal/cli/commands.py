@@ -72,12 +72,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kseal.cli.reseal",
         "Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope.",
     ),
+    "bootstrap": (
+        "kseal.cli.bootstrap",
+        "Decrypt SOPS-encrypted Secrets in memory and apply them to the cluster, all or nothing.",
+    ),
     "keys": ("kseal.cli.cert", "Sealing keys you own (bring your own key, offline recovery)."),
 }
 
 # Commands that decrypt a file: sops checks SOPS_DECRYPTION_ORDER for them.
 DECRYPTING = frozenset(
-    {"decrypt", "edit", "exec-env", "exec-file", "rotate", "set", "unset", "diff"}
+    {"decrypt", "edit", "exec-env", "exec-file", "rotate", "set", "unset", "diff", "bootstrap"}
 )
 
 # Options of the kseal command itself, accepted anywhere before ``--`` (sops takes them before
