@@ -112,7 +112,8 @@ def _item(source: str, obj: dict[str, Any], allowed: set[str], default_ns: str |
         raise InputError(f"{source}: {kind} {name}: metadata.namespace is not a DNS label")
     if not ns and kind in CORE_NAMESPACED:
         raise InputError(
-            f"{source}: {kind} {name} has no namespace", hints=["set metadata.namespace or pass --namespace NS"]
+            f"{source}: {kind} {name} has no namespace",
+            hints=["set metadata.namespace or pass --namespace NS"],
         )
     body, keys = _body(source, obj, kind, name, ns)
     return Item(source, api_version, kind, ns, name, body, keys)

@@ -60,6 +60,9 @@ def summary_markdown(rows: Sequence[Row], title: str) -> str:
 def summary_text(rows: Sequence[Row]) -> str:
     table = [["KIND", "OBJECT", "KEYS", "RESULT"], *(_cells(r) for r in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table
-    ) + "\n"
+    return (
+        "\n".join(
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table
+        )
+        + "\n"
+    )

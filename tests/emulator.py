@@ -63,6 +63,8 @@ KINDS = [
     Kind("", "v1", "events", "Event", True, False),
     Kind("", "v1", "namespaces", "Namespace", False, False),
     Kind("", "v1", "configmaps", "ConfigMap", True, False),
+    # a CRD kind (External Secrets' SecretStore), for `kseal bootstrap --allow-kind`
+    Kind("external-secrets.io", "v1beta1", "secretstores", "SecretStore", True, False),
     Kind("bitnami.com", "v1alpha1", "sealedsecrets", "SealedSecret", True, True),
 ]
 _BY_NAME = {name.lower(): k for k in KINDS for name in (k.plural, k.kind)}

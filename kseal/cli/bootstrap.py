@@ -63,7 +63,9 @@ def bootstrap(
     ] = False,
     age_key_file: Annotated[
         list[str] | None,
-        typer.Option("--age-key-file", help="An age identity file (repeatable), added to the usual ones."),
+        typer.Option(
+            "--age-key-file", help="An age identity file (repeatable), added to the usual ones."
+        ),
     ] = None,
     kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file.")] = None,
     context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
@@ -73,12 +75,12 @@ def bootstrap(
     from kseal import ci as ci_mod
 
     if dry_run and diff:
-        raise ConflictError("--dry-run and --diff cannot be used together", hints=[
-            "--dry-run stays offline; --diff reads the cluster"])
+        raise ConflictError(
+            "--dry-run and --diff cannot be used together",
+            hints=["--dry-run stays offline; --diff reads the cluster"],
+        )
     env = _identity_env(os.environ, age_key_file or [])
-    items = plan.build(
-        _documents(paths, env), allowed_kinds=allow_kind or [], namespace=namespace
-    )
+    items = plan.build(_documents(paths, env), allowed_kinds=allow_kind or [], namespace=namespace)
     ci = ci_mod.detect(os.environ)
     _emit(ci_mod.mask_lines(ci, plan.values(items)))
     if dry_run:
@@ -109,7 +111,9 @@ def _identity_env(env: Mapping[str, str], key_files: Sequence[str]) -> dict[str,
         except FileNotFoundError:
             raise NoFileError(f"{name}: no such age identity file") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{name}: cannot read the age identity file ({type(exc).__name__})") from None
+            raise InputError(
+                f"{name}: cannot read the age identity file ({type(exc).__name__})"
+            ) from None
     if key_files:
         out["KSEAL_AGE_KEY"] = "\n".join(t for t in texts if t)
     return out
@@ -123,7 +127,9 @@ def _files(paths: Sequence[str]) -> list[tuple[Path, bool]]:
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            out += [(f, False) for f in files_under(path) if f.name.lower().endswith(_MANIFEST_SUFFIXES)]
+            out += [
+                (f, False) for f in files_under(path) if f.name.lower().endswith(_MANIFEST_SUFFIXES)
+            ]
         elif path.is_file():
             out.append((path, True))
         else:
@@ -143,12 +149,11 @@ def _documents(paths: Sequence[str], env: Mapping[str, str]) -> list[tuple[str, 
 
 
 def _decrypt(path: Path, env: Mapping[str, str], explicit: bool) -> list[object]:
+    from kseal.cli.common import ask_passphrase
     from kseal.identities import unwrap_data_key
     from kseal.sops.engine import decrypt_tree
     from kseal.sops.stores import format_for_path, get_store
     from kseal.sops.tree import to_plain
-
-    from kseal.cli.common import ask_passphrase
 
     fmt = format_for_path(path.name)
     data = path.read_bytes()
@@ -168,7 +173,9 @@ def _decrypt(path: Path, env: Mapping[str, str], explicit: bool) -> list[object]
             hints=[f"encrypt it: kseal encrypt -i {path}"],
         ) from None
     except KsealError as exc:
-        raise type(exc)(f"{path}: {exc.message}", hints=exc.hints, exit_code=exc.exit_code) from None
+        raise type(exc)(
+            f"{path}: {exc.message}", hints=exc.hints, exit_code=exc.exit_code
+        ) from None
     return [to_plain(doc) for doc in dec.docs]
 
 
@@ -193,7 +200,9 @@ def _connect(kubeconfig: str | None, context: str | None) -> Cluster:
     return Cluster(connect(kubeconfig, context, offline_hint="--dry-run checks the files offline"))
 
 
-def _against(cluster: Cluster, items: Sequence[Item], *, create_namespace: bool, diff: bool) -> list[Row]:
+def _against(
+    cluster: Cluster, items: Sequence[Item], *, create_namespace: bool, diff: bool
+) -> list[Row]:
     """``--diff``: compare each object; otherwise write the changed ones."""
     from kseal.cluster.apply import missing_namespace
 
@@ -227,7 +236,9 @@ def _diff_row(item: Item, current: dict[str, Any] | None) -> Row:
     result = (
         "would leave unchanged"
         if change.unchanged
-        else "would update" if change.exists else "would create"
+        else "would update"
+        if change.exists
+        else "would create"
     )
     _emit([f"{item.label}: {result}", *_change_lines(change)])
     return _row(item, result)

@@ -72,11 +72,12 @@ def refused(status: int, body: bytes, verb: str, resource: str, namespace: str) 
         )
     if status == 409:
         return ClusterError(
-            f"conflict: {resource}{where} kept changing while kseal wrote it "
-            f"({RETRIES} attempts)",
+            f"conflict: {resource}{where} kept changing while kseal wrote it ({RETRIES} attempts)",
             hints=["another client writes it: run bootstrap again once it settles"],
         )
-    return ClusterError(f"{verb} {resource}{where}: the API server answered {status}{_reason(body)}")
+    return ClusterError(
+        f"{verb} {resource}{where}: the API server answered {status}{_reason(body)}"
+    )
 
 
 class Cluster:

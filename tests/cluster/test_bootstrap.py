@@ -297,3 +297,75 @@ def test_no_plaintext_on_disk_after_sigint_during_a_slow_answer(world: Env) -> N
     assert proc.returncode == 130
     assert SENTINEL not in stdout + stderr
     assert plaintext_files([world.tmp, world.root / "repo", world.home], SENTINEL) == []
+
+
+def test_allow_kind_applies_a_crd_kind_found_through_discovery(world: Env) -> None:
+    store = ("apiVersion: external-secrets.io/v1beta1\nkind: SecretStore\nmetadata:\n"
+             "  name: vault\n  namespace: apps\nspec:\n  provider:\n    token: " + SENTINEL + "\n")
+    world.encrypt("store.yaml", store, rules=__import__("kseal.sops.rules").sops.rules.Rules(
+        encrypted_regex="^(spec)$"))
+    out = world.run("bootstrap", "--allow-kind", "SecretStore", "store.yaml")
+    assert out.returncode == 0, out.stderr
+    assert ("GET", "/apis/external-secrets.io/v1beta1") in world.api.requests
+    found = world.api.get("SecretStore", "apps", "vault")
+    assert found is not None and found["spec"] == {"provider": {"token": SENTINEL}}
+    _no_value(world, out)
+    before = len(world.writes())
+    assert world.run("bootstrap", "--allow-kind", "SecretStore", "store.yaml").returncode == 0
+    assert len(world.writes()) == before
+
+
+def test_an_unserved_api_version_is_refused_before_any_write(world: Env) -> None:
+    doc = ("apiVersion: nowhere.example/v1\nkind: Thing\nmetadata:\n  name: t\n  namespace: apps\n"
+           "spec:\n  v: " + SENTINEL + "\n")
+    world.encrypt("thing.yaml", doc, rules=__import__("kseal.sops.rules").sops.rules.Rules())
+    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
+    out = world.run("bootstrap", "--allow-kind", "Thing", "db.yaml", "thing.yaml")
+    assert out.returncode == 1 and "does not serve nowhere.example/v1" in out.stderr
+    assert world.writes() == []
+    _no_value(world, out)
+
+
+def test_context_selects_the_cluster(world: Env) -> None:
+    config = json.loads(world.kubeconfig.read_text())
+    config["clusters"].append({"name": "dead", "cluster": {"server": "http://127.0.0.1:9"}})
+    config["contexts"].append({"name": "dead", "context": {"cluster": "dead", "user": "tester"}})
+    config["current-context"] = "dead"
+    world.kubeconfig.write_text(json.dumps(config))
+    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
+    out = world.run("bootstrap", "db.yaml")
+    assert out.returncode == 1 and "cannot reach the Kubernetes API server" in out.stderr
+    _no_value(world, out)
+    out = world.run("bootstrap", "--context", "emulator", "db.yaml")
+    assert out.returncode == 0, out.stderr
+    assert world.api.get("Secret", "apps", "db") is not None
+
+
+def test_in_cluster_credentials_are_used_without_a_kubeconfig(world: Env) -> None:
+    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
+    env = world.environ(KUBERNETES_SERVICE_HOST="127.0.0.1", KUBERNETES_SERVICE_PORT="9")
+    del env["KUBECONFIG"]
+    out = world.run("bootstrap", "db.yaml", env=env)
+    assert out.returncode == 1 and "service-account credentials" in out.stderr
+    _no_value(world, out)
+
+
+def test_age_key_file_option_adds_an_identity(world: Env) -> None:
+    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
+    env = world.environ()
+    del env["KSEAL_AGE_KEY_FILE"]
+    out = world.run("bootstrap", "--dry-run", "db.yaml", env=env)
+    assert out.returncode == 128
+    out = world.run("bootstrap", "--dry-run", "--age-key-file", str(world.identity), "db.yaml",
+                    env=env)
+    assert out.returncode == 0, out.stderr
+    _no_value(world, out)
+
+
+def test_plain_manifests_next_to_encrypted_ones_in_a_directory_are_skipped(world: Env) -> None:
+    world.encrypt("secrets/db.yaml", secret_yaml("db", password=SENTINEL))
+    (world.root / "repo" / "secrets" / "kustomization.yaml").write_text(
+        "resources:\n  - db.yaml\n")
+    out = world.run("bootstrap", "--dry-run", "secrets")
+    assert out.returncode == 0, out.stderr
+    assert "Secret apps/db" in out.stdout
