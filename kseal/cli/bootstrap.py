@@ -83,11 +83,19 @@ def bootstrap(
     items = plan.build(_documents(paths, env), allowed_kinds=allow_kind or [], namespace=namespace)
     ci = ci_mod.detect(os.environ)
     _emit(ci_mod.mask_lines(ci, plan.values(items)))
+    rows: list[Row]
     if dry_run:
         rows = _dry_run(items)
     else:
         cluster = _connect(kubeconfig, context)
-        rows = _against(cluster, items, create_namespace=create_namespace, diff=diff)
+        rows = []
+        try:
+            _against(cluster, items, rows, create_namespace=create_namespace, diff=diff)
+        except KsealError as exc:
+            if rows:  # what was applied before the failure, for the CI log
+                _finish(ci, rows, "kseal bootstrap (failed)")
+                exc.hints = (*exc.hints, f"{len(rows)} object(s) were handled before this error")
+            raise
     _finish(ci, rows, "kseal bootstrap" + (" (dry run)" if dry_run else " (diff)" if diff else ""))
 
 
@@ -201,16 +209,15 @@ def _connect(kubeconfig: str | None, context: str | None) -> Cluster:
 
 
 def _against(
-    cluster: Cluster, items: Sequence[Item], *, create_namespace: bool, diff: bool
-) -> list[Row]:
-    """``--diff``: compare each object; otherwise write the changed ones."""
+    cluster: Cluster, items: Sequence[Item], rows: list[Row], *, create_namespace: bool, diff: bool
+) -> None:
+    """``--diff``: compare each object; otherwise write the changed ones; a row each in ``rows``."""
     from kseal.cluster.apply import missing_namespace
 
     cluster.resolve(items)
     missing = cluster.missing_namespaces(items)
     if missing and not diff and not create_namespace:
         raise missing_namespace(missing[0])
-    rows: list[Row] = []
     for ns in [] if diff else missing:
         cluster.create_namespace(ns)
     for item in items:
@@ -220,7 +227,6 @@ def _against(
             rows.append(_diff_row(item, current))
         else:
             rows.append(_row(item, cluster.write(item, current)))
-    return rows
 
 
 def _row(item: Item, result: str) -> Row:

@@ -369,3 +369,13 @@ def test_plain_manifests_next_to_encrypted_ones_in_a_directory_are_skipped(world
     out = world.run("bootstrap", "--dry-run", "secrets")
     assert out.returncode == 0, out.stderr
     assert "Secret apps/db" in out.stdout
+
+
+def test_a_failure_midway_lists_what_was_handled_before_it(world: Env) -> None:
+    _two_secrets(world)
+    world.api.fail(r"/secrets/api", 403, method="PATCH", times=None, message=SENTINEL)
+    out = world.run("bootstrap", "db.yaml")
+    assert out.returncode == 1 and "may not patch secrets" in out.stderr
+    assert "1 object(s) were handled before this error" in out.stderr
+    assert "apps/db" in out.stdout and "created" in out.stdout
+    _no_value(world, out)
