@@ -14,8 +14,9 @@ threads) use it through the real ``kubernetes`` client. Fixtures:
 
 - ``kmock_server``: an :class:`EmulatorHandle` (``.url``, ``.seed()``, ``.seed_many()``,
   ``.objects()``, ``.get()``, ``.update()``, ``.delete()``, ``.fail()``, ``.answer()``,
-  ``.expire_watches()``, ``.close_watches()``, ``.requests``); one server per session, emptied
-  before each test;
+  ``.expire_watches()``, ``.close_watches()``, ``.delay()`` (slow answers), ``.switch()``
+  (server-side apply on/off, namespace existence checked or not), ``.requests``); one server per
+  session, emptied before each test;
 - ``kube``: a :class:`kseal_controller.kube.Kube` pointed at it;
 - ``seed`` / ``objects``: the handle's ``seed``/``objects`` as plain functions.
 """

@@ -164,7 +164,10 @@ def _decrypt(path: Path, env: Mapping[str, str], explicit: bool) -> list[object]
     from kseal.sops.tree import to_plain
 
     fmt = format_for_path(path.name)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({type(exc).__name__})") from None
     try:
         dec = decrypt_tree(
             data,
