@@ -96,8 +96,13 @@ def summary_markdown(rows: Sequence[Row], title: str) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for row in rows:
-        cells = [_md(row.kind), _md(row.namespace), _md(row.name),
-                 ", ".join(_md(k) for k in row.keys) or "(none)", _md(row.result)]
+        cells = [
+            _md(row.kind),
+            _md(row.namespace),
+            _md(row.name),
+            ", ".join(_md(k) for k in row.keys) or "(none)",
+            _md(row.result),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join([*lines, "", _md(_totals(rows)), ""]) + "\n"
 
@@ -107,12 +112,19 @@ def summary_text(rows: Sequence[Row]) -> str:
     if not rows:
         return "No objects.\n"
     table = [_HEADERS] + [
-        (_plain(r.kind), _plain(r.namespace), _plain(r.name),
-         ",".join(_plain(k) for k in r.keys) or "-", _plain(r.result))
+        (
+            _plain(r.kind),
+            _plain(r.namespace),
+            _plain(r.name),
+            ",".join(_plain(k) for k in r.keys) or "-",
+            _plain(r.result),
+        )
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(_HEADERS))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in table]
+    out = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in table
+    ]
     return "\n".join([*out, _totals(rows)]) + "\n"
 
 

@@ -226,4 +226,3 @@ def no_identity_error(metadata: Metadata, found: Discovery) -> KeyRetrievalError
     if not found.identities:
         hints.append("put your age key in ~/.config/sops/age/keys.txt or set SOPS_AGE_KEY_FILE")
     return KeyRetrievalError("no identity could decrypt the data key", hints=hints)
-

@@ -14,8 +14,9 @@ threads) use it through the real ``kubernetes`` client. Fixtures:
 
 - ``kmock_server``: an :class:`EmulatorHandle` (``.url``, ``.seed()``, ``.seed_many()``,
   ``.objects()``, ``.get()``, ``.update()``, ``.delete()``, ``.fail()``, ``.answer()``,
-  ``.expire_watches()``, ``.close_watches()``, ``.requests``); one server per session, emptied
-  before each test;
+  ``.expire_watches()``, ``.close_watches()``, ``.delay()`` (slow answers), ``.switch()``
+  (server-side apply on/off, namespace existence checked or not), ``.requests``); one server per
+  session, emptied before each test;
 - ``kube``: a :class:`kseal_controller.kube.Kube` pointed at it;
 - ``seed`` / ``objects``: the handle's ``seed``/``objects`` as plain functions.
 """
@@ -62,6 +63,9 @@ KINDS = [
     Kind("", "v1", "secrets", "Secret", True, False),
     Kind("", "v1", "events", "Event", True, False),
     Kind("", "v1", "namespaces", "Namespace", False, False),
+    Kind("", "v1", "configmaps", "ConfigMap", True, False),
+    # a CRD kind (External Secrets' SecretStore), for `kseal bootstrap --allow-kind`
+    Kind("external-secrets.io", "v1beta1", "secretstores", "SecretStore", True, False),
     Kind("bitnami.com", "v1alpha1", "sealedsecrets", "SealedSecret", True, True),
 ]
 _BY_NAME = {name.lower(): k for k in KINDS for name in (k.plural, k.kind)}
@@ -90,6 +94,7 @@ class Fault:
     answer: int | str  # an HTTP status, or "reset" to drop the connection
     times: int | None  # None: forever
     message: str = ""  # the Status message (tests put sentinels here)
+    delay: float = 0.0  # seconds to wait, then answer normally (``answer`` unused)
 
 
 @dataclass
@@ -182,6 +187,11 @@ class Emulator(kmock.KubernetesEmulator):
     faults: list[Fault] = attrs.field(factory=list)
     watches: list[_Watch] = attrs.field(factory=list)
     changed: asyncio.Condition | None = None
+    # Switches (reset() restores them): server-side apply (PATCH application/apply-patch+yaml;
+    # off answers 415 as a server without it), and writes into a namespace that does not exist
+    # answering 404 as a real server (off by default: most tests never create Namespaces).
+    server_side_apply: bool = True
+    namespaces_exist: bool = False
 
     builtin_payloads: list[Any] = attrs.field(factory=list)  # kmock's fallbacks, kept on reset
 
@@ -210,6 +220,8 @@ class Emulator(kmock.KubernetesEmulator):
         self.faults.clear()
         self._requests.clear()
         self.oldest_rv = self.rv
+        self.server_side_apply = True
+        self.namespaces_exist = False
 
     # ---- dispatch --------------------------------------------------------------------------
 
@@ -239,7 +251,9 @@ class Emulator(kmock.KubernetesEmulator):
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         if (fault := self._fault(request)) is not None:
-            return self._inject(request, fault)
+            if not fault.delay:
+                return self._inject(request, fault)
+            await asyncio.sleep(fault.delay)
         res = request.resource
         kind = _BY_NAME.get(res.plural or "") if res is not None else None
         if res is None or kind is None or (kind.group, kind.version) != (res.group, res.version):
@@ -265,12 +279,34 @@ class Emulator(kmock.KubernetesEmulator):
         if method == "POST" and name is None:
             body = self._create(kind, request.namespace, _body(request))
             return aiohttp.web.json_response(body, status=201)
+        if name is not None and method == "PATCH" and _is_apply(request):
+            return self._server_apply(request, kind, name)
         if name is not None and method in ("PUT", "PATCH"):
             body = self._update(kind, request.namespace, name, _body(request), method, sub)
             return aiohttp.web.json_response(body)
         if name is not None and method == "DELETE":
             return aiohttp.web.json_response(self._delete(kind, request.namespace, name))
         raise _status(405, "MethodNotAllowed", f"{method} is not supported here")
+
+    def _server_apply(self, request: kmock.Request, kind: Kind, name: str) -> aiohttp.web.StreamResponse:
+        """Server-side apply, simplified: create when absent, else merge, the applier owning
+        every data key it sends (keys it no longer sends are removed); no managedFields."""
+        if not self.server_side_apply:
+            raise _status(415, "UnsupportedMediaType", "the body of the request was in an unknown format")
+        if request.params.get("fieldManager") in (None, ""):
+            raise _status(400, "BadRequest", "fieldManager is required for apply requests")
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            raise _status(400, "BadRequest", "the apply patch is not JSON/YAML") from None
+        key = (kind.plural, request.namespace or "", name)
+        if key not in self.store:
+            return aiohttp.web.json_response(self._create(kind, request.namespace, body), status=201)
+        patch = copy.deepcopy(body)
+        old_data = self.store[key].get("data") or {}
+        if isinstance(body.get("data"), dict):
+            patch["data"] = {**{k: None for k in old_data if k not in body["data"]}, **body["data"]}
+        return aiohttp.web.json_response(self._update(kind, request.namespace, name, patch, "PATCH", None))
 
     # ---- faults ----------------------------------------------------------------------------
 
@@ -417,6 +453,9 @@ class Emulator(kmock.KubernetesEmulator):
     def _create(self, kind: Kind, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
         obj = copy.deepcopy(body)
         meta = obj.setdefault("metadata", {})
+        wanted_ns = namespace or meta.get("namespace") or "default"
+        if self.namespaces_exist and kind.namespaced and ("namespaces", "", wanted_ns) not in self.store:
+            raise _status(404, "NotFound", f'namespaces "{wanted_ns}" not found', name=wanted_ns)
         if kind.namespaced:
             if meta.get("namespace") not in (None, "", namespace):
                 raise _status(400, "BadRequest", "the namespace of the object does not match")
@@ -513,6 +552,11 @@ class Emulator(kmock.KubernetesEmulator):
             if any(ref.get("uid") == owner_uid for ref in refs):
                 if (plural, ns, name) in self.store:
                     self._delete(kind_of(plural), ns or None, name)
+
+
+def _is_apply(request: kmock.Request) -> bool:
+    raw = request._raw_request
+    return raw is not None and raw.content_type == "application/apply-patch+yaml"
 
 
 def _body(request: kmock.Request) -> dict[str, Any]:
@@ -624,6 +668,24 @@ class EmulatorHandle:
         ``message``), or drop the connection when ``answer`` is ``"reset"``."""
         fault = Fault(method and method.upper(), re.compile(path), answer, times, message)
         self._call(lambda: self.emulator.faults.append(fault))
+
+    def delay(self, path: str, seconds: float, *, method: str | None = None,
+              times: int | None = 1) -> None:
+        """Answer the next ``times`` requests matching ``path`` (and ``method``) normally, but
+        only after ``seconds`` (a slow API server)."""
+        fault = Fault(method and method.upper(), re.compile(path), 0, times, delay=seconds)
+        self._call(lambda: self.emulator.faults.append(fault))
+
+    def switch(self, *, server_side_apply: bool | None = None,
+               namespaces_exist: bool | None = None) -> None:
+        """Turn server-side apply or the namespace-existence check on or off (until reset)."""
+        def flip() -> None:
+            if server_side_apply is not None:
+                self.emulator.server_side_apply = server_side_apply
+            if namespaces_exist is not None:
+                self.emulator.namespaces_exist = namespaces_exist
+
+        self._call(flip)
 
     def answer(self, request: str, payload: Any) -> None:
         """A kmock reaction for anything but the four emulated resources, e.g. the service proxy

@@ -52,7 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "filestatus": (
         "kseal.cli.tree_cmds",
-        "Print {\"encrypted\":true} or {\"encrypted\":false} for FILE, like 'sops filestatus'.",
+        'Print {"encrypted":true} or {"encrypted":false} for FILE, like \'sops filestatus\'.',
     ),
     "keygen": (
         "kseal.cli.keygen",
@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kseal.cli.reseal",
         "Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope.",
     ),
+    "bootstrap": (
+        "kseal.cli.bootstrap",
+        "Decrypt SOPS-encrypted Secrets in memory and apply them to the cluster, all or nothing.",
+    ),
     "keys": (
         "kseal.cli.keys",
         "Sealing keys you own, and the controller's keys: backup, restore, list.",
@@ -80,7 +84,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # Commands that decrypt a file: sops checks SOPS_DECRYPTION_ORDER for them.
 DECRYPTING = frozenset(
-    {"decrypt", "edit", "exec-env", "exec-file", "rotate", "set", "unset", "diff"}
+    {"decrypt", "edit", "exec-env", "exec-file", "rotate", "set", "unset", "diff", "bootstrap"}
 )
 
 # Options of the kseal command itself, accepted anywhere before ``--`` (sops takes them before

@@ -38,7 +38,9 @@ def _usage(exc: BaseException, fallback: str) -> KsealError | None:
         if command:
             message = f"{command}: {message}"
         hints.append(f"run '{path} -h' for its usage")
-    return KsealError(message, hints=hints, exit_code=ExitCode.USAGE if code == ExitCode.USAGE else code)
+    return KsealError(
+        message, hints=hints, exit_code=ExitCode.USAGE if code == ExitCode.USAGE else code
+    )
 
 
 def _either(words: list[str]) -> str:

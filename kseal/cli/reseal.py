@@ -69,9 +69,7 @@ def reseal(
     ],
     cert: Annotated[
         str,
-        typer.Option(
-            "--cert", envvar=ENV + "CERT", help="The new certificate (file or URL)."
-        ),
+        typer.Option("--cert", envvar=ENV + "CERT", help="The new certificate (file or URL)."),
     ],
 ) -> None:
     """Re-encrypt SealedSecrets for a new certificate, offline, keeping every scope."""

@@ -41,5 +41,7 @@ def get_store(name: str) -> Store:
 
         return BinaryStore()
     raise InputError(
-        f"unknown format {name!r}", hints=[f"use one of: {', '.join(FORMATS)}"], exit_code=ExitCode.INPUT
+        f"unknown format {name!r}",
+        hints=[f"use one of: {', '.join(FORMATS)}"],
+        exit_code=ExitCode.INPUT,
     )
