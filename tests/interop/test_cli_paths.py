@@ -166,7 +166,7 @@ def _layout(encrypted: bytes) -> list[str]:
     out = []
     for line in encrypted.decode().splitlines():
         line = re.sub(r"ENC\[[^]]*\]", "ENC", line)
-        if re.fullmatch(r" *[A-Za-z0-9+/=]{20,}", line) or re.search(
+        if re.fullmatch(r" *[A-Za-z0-9+/=]+", line) or re.search(  # any base64 line (armor)
             r"lastmodified|mac:|recipient|version|unencrypted_suffix", line
         ):
             continue
