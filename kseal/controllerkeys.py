@@ -17,9 +17,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kseal.errors import ConflictError, InputError, KeyMaterialError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from kseal.keys import Certificate
 
 KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
 ACTIVE = "active"
@@ -87,7 +92,12 @@ def state_of(secret: Mapping[str, Any]) -> str:
     return str(labels[KEY_LABEL]) if KEY_LABEL in labels else LEGACY
 
 
-def _field(secret: Mapping[str, Any], key: str, where: str) -> bytes:
+def where_of(secret: Mapping[str, Any]) -> str:
+    """``namespace/name``: how messages name a key Secret (never by its content)."""
+    return f"{_meta(secret).get('namespace') or '?'}/{name_of(secret) or '?'}"
+
+
+def key_field(secret: Mapping[str, Any], key: str, where: str) -> bytes:
     data = secret.get("data")
     value = data.get(key) if isinstance(data, Mapping) else None
     if not isinstance(value, str) or not value:
@@ -98,21 +108,31 @@ def _field(secret: Mapping[str, Any], key: str, where: str) -> bytes:
         raise KeyMaterialError(f"key Secret {where}: data.{key} is not valid base64") from None
 
 
-def key_info(secret: Mapping[str, Any]) -> KeyInfo:
-    """The public facts of a key Secret; :class:`KeyMaterialError` naming only the Secret when
-    its key or certificate is unreadable or they do not match."""
+def open_key_secret(secret: Mapping[str, Any]) -> tuple[RSAPrivateKey, Certificate]:
+    """A key Secret's private key and certificate, checked to belong together; a
+    :class:`KeyMaterialError` naming only the Secret when either is unreadable or they differ.
+    (The CLI's key commands and the controller's key ring both read key Secrets through this.)"""
     from kseal.keys import fingerprint, load_certificate, load_private_key_pem
 
-    where = f"{_meta(secret).get('namespace') or '?'}/{name_of(secret) or '?'}"
-    private = load_private_key_pem(_field(secret, "tls.key", where), f"key Secret {where} tls.key")
+    where = where_of(secret)
+    private = load_private_key_pem(
+        key_field(secret, "tls.key", where), f"key Secret {where} tls.key"
+    )
     try:
-        cert = load_certificate(_field(secret, "tls.crt", where))
+        cert = load_certificate(key_field(secret, "tls.crt", where))
     except KeyMaterialError as exc:
         raise KeyMaterialError(f"key Secret {where} tls.crt: {exc.message}") from None
-    key_id = fingerprint(private.public_key())
-    if cert.fingerprint != key_id:
+    if cert.fingerprint != fingerprint(private.public_key()):
         raise KeyMaterialError(f"key Secret {where}: tls.crt does not certify its tls.key")
-    return KeyInfo(key_id, name_of(secret), state_of(secret), cert.not_before, cert.not_after)
+    return private, cert
+
+
+def key_info(secret: Mapping[str, Any]) -> KeyInfo:
+    """The public facts of a key Secret (see :func:`open_key_secret` for the errors)."""
+    _private, cert = open_key_secret(secret)
+    return KeyInfo(
+        cert.fingerprint, name_of(secret), state_of(secret), cert.not_before, cert.not_after
+    )
 
 
 # --- the backup document -----------------------------------------------------------------------

@@ -15,7 +15,6 @@ broken key Secret is reported by its namespace and name only.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -23,15 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from kseal import controllerkeys
+from kseal.controllerkeys import ACTIVE as ACTIVE
+from kseal.controllerkeys import KEY_LABEL as KEY_LABEL  # re-exported: the controller names it here
 from kseal.errors import KeyMaterialError
-from kseal.keys import fingerprint, load_certificate, load_private_key_pem
 from kseal_controller.logfields import fields
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
-ACTIVE = "active"
 KEY_SELECTOR = f"{KEY_LABEL}={ACTIVE}"  # the label selector that lists the key Secrets
 TLS_TYPE = "kubernetes.io/tls"
 CERT_NOT_BEFORE = "CertNotBefore"
@@ -61,26 +60,10 @@ class Key:
 
 def is_key_secret(secret: Mapping[str, Any], prefix: str) -> bool:
     """Labelled ``active``, or the legacy Secret named ``prefix`` without the label."""
-    meta = secret.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    if KEY_LABEL in labels:
-        return bool(labels[KEY_LABEL] == ACTIVE)
-    return bool(meta.get("name") == prefix)
-
-
-def _where(secret: Mapping[str, Any]) -> str:
-    meta = secret.get("metadata") or {}
-    return f"{meta.get('namespace') or '?'}/{meta.get('name') or '?'}"
-
-
-def _field(secret: Mapping[str, Any], key: str) -> bytes:
-    value = (secret.get("data") or {}).get(key)
-    if not isinstance(value, str) or not value:
-        raise KeyMaterialError(f"no data.{key}")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise KeyMaterialError(f"data.{key} is not valid base64") from None
+    return controllerkeys.is_key_secret(secret, prefix) and controllerkeys.state_of(secret) in (
+        ACTIVE,
+        controllerkeys.LEGACY,
+    )
 
 
 def parse_timestamp(text: object) -> datetime | None:
@@ -96,16 +79,11 @@ def parse_timestamp(text: object) -> datetime | None:
 
 def read_key(secret: Mapping[str, Any]) -> Key:
     """The key a key Secret holds; :class:`KeyMaterialError` (naming no content) if unreadable."""
-    where = _where(secret)
-    private_key = load_private_key_pem(_field(secret, "tls.key"), f"Secret {where} tls.key")
-    cert = load_certificate(_field(secret, "tls.crt"))
-    key_id = fingerprint(private_key.public_key())
-    if cert.fingerprint != key_id:
-        raise KeyMaterialError("tls.crt does not certify the tls.key public key")
+    private_key, cert = controllerkeys.open_key_secret(secret)
     meta = secret.get("metadata") or {}
     created = parse_timestamp(meta.get("creationTimestamp")) or cert.not_before
     return Key(
-        fingerprint=key_id,
+        fingerprint=cert.fingerprint,
         private_key=private_key,
         cert_pem=cert.pem,
         not_before=cert.not_before,
