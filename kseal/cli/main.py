@@ -72,6 +72,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
     debug = "--debug" in args or os.environ.get("KSEAL_DEBUG") == "1"
     commands = list(COMMANDS)
+    _interrupt_past_typer()
     try:
         code = _invoke(args, commands)
     except KsealError as err:
@@ -85,6 +86,22 @@ def run(argv: list[str] | None = None) -> NoReturn:
     except BaseException as exc:
         _unexpected(exc, args, commands, debug)
     raise SystemExit(code if isinstance(code, int) else ExitCode.OK)
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C. Not a KeyboardInterrupt, which Typer turns into a silent exit 130: this one
+    reaches :func:`_unexpected`, which says so in one line (``finally`` blocks run either way)."""
+
+
+def _interrupt_past_typer() -> None:
+    import signal
+    import threading
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        raise _Interrupted
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupted)
 
 
 def _invoke(args: list[str], commands: list[str]) -> Any:
@@ -109,7 +126,7 @@ def _unexpected(exc: BaseException, args: list[str], commands: list[str], debug:
         raise exc
     if isinstance(exc, typer.Exit):
         raise SystemExit(exc.exit_code) from None
-    if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
+    if isinstance(exc, (KeyboardInterrupt, _Interrupted, typer.Abort)):
         sys.stderr.write("kseal: error: interrupted\n")
         raise SystemExit(ExitCode.INTERRUPTED) from None
     if isinstance(exc, BrokenPipeError):

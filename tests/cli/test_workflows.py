@@ -170,6 +170,8 @@ def test_edit_killed_editor_and_killed_kseal(
             "edit", str(enc), env=_env(key, EDITOR=str(editor), XDG_RUNTIME_DIR=str(runtime))
         )
         assert out.returncode == code, (sig, out.stderr)
+        if sig == "INT":
+            assert out.stderr.decode().splitlines()[-1] == "kseal: error: interrupted"
         assert enc.read_bytes() == before
         assert list(runtime.iterdir()) == []
 

@@ -297,6 +297,7 @@ def test_no_plaintext_on_disk_after_sigint_during_a_slow_answer(world: Env) -> N
     os.kill(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1:] == ["kseal: error: interrupted"], stderr
     assert SENTINEL not in stdout + stderr
     assert plaintext_files([world.tmp, world.root / "repo", world.home], SENTINEL) == []
 
