@@ -9,6 +9,7 @@ offline commands never pay for it).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -125,3 +126,41 @@ def request(
             f"cannot reach the Kubernetes API server ({type(exc).__name__}) for {method} {path}"
         ) from None
     return int(response.status), bytes(response.data or b"")
+
+
+def _reason(body: bytes) -> str:
+    try:
+        reason = json.loads(body).get("reason")
+    except (ValueError, AttributeError):
+        return ""
+    return f" {reason}" if isinstance(reason, str) and reason.isalnum() else ""
+
+
+def refused(
+    status: int, body: bytes, verb: str, resource: str, namespace: str, *, attempts: int = 0
+) -> ClusterError:
+    """A clear error for an HTTP failure of ``verb`` on ``resource`` (never the server's message,
+    which may quote what was sent)."""
+    where = f" in namespace {namespace}" if namespace else ""
+    ns_flag = f" -n {namespace}" if namespace else ""
+    if status == 401:
+        return ClusterError(
+            "the API server did not accept the credentials (401 Unauthorized)",
+            hints=["check --kubeconfig/--context, or renew the token"],
+        )
+    if status == 403:
+        return ClusterError(
+            f"forbidden: kseal may not {verb} {resource}{where} (RBAC)",
+            hints=[
+                f"check with: kubectl auth can-i {verb} {resource}{ns_flag}",
+                f"grant the CI identity a Role with the {verb} verb on {resource}",
+            ],
+        )
+    if status == 409:
+        return ClusterError(
+            f"conflict: {resource}{where} kept changing while kseal wrote it ({attempts} attempts)",
+            hints=["another client writes it: run bootstrap again once it settles"],
+        )
+    return ClusterError(
+        f"{verb} {resource}{where}: the API server answered {status}{_reason(body)}"
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kseal.bootstrap import Item, compare
-from kseal.cluster import request
+from kseal.cluster import refused, request
 from kseal.errors import ClusterError
 
 MANAGER = "kseal"
@@ -42,42 +42,6 @@ class Resource:
 
 def _prefix(api_version: str) -> str:
     return f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-
-
-def _reason(body: bytes) -> str:
-    try:
-        reason = json.loads(body).get("reason")
-    except (ValueError, AttributeError):
-        return ""
-    return f" {reason}" if isinstance(reason, str) and reason.isalnum() else ""
-
-
-def refused(status: int, body: bytes, verb: str, resource: str, namespace: str) -> ClusterError:
-    """A clear error for an HTTP failure of ``verb`` on ``resource`` (never the server's message,
-    which may quote what was sent)."""
-    where = f" in namespace {namespace}" if namespace else ""
-    ns_flag = f" -n {namespace}" if namespace else ""
-    if status == 401:
-        return ClusterError(
-            "the API server did not accept the credentials (401 Unauthorized)",
-            hints=["check --kubeconfig/--context, or renew the token"],
-        )
-    if status == 403:
-        return ClusterError(
-            f"forbidden: kseal may not {verb} {resource}{where} (RBAC)",
-            hints=[
-                f"check with: kubectl auth can-i {verb} {resource}{ns_flag}",
-                f"grant the CI identity a Role with the {verb} verb on {resource}",
-            ],
-        )
-    if status == 409:
-        return ClusterError(
-            f"conflict: {resource}{where} kept changing while kseal wrote it ({RETRIES} attempts)",
-            hints=["another client writes it: run bootstrap again once it settles"],
-        )
-    return ClusterError(
-        f"{verb} {resource}{where}: the API server answered {status}{_reason(body)}"
-    )
 
 
 class Cluster:
@@ -222,7 +186,7 @@ class Cluster:
             current = self.current(item)
             if compare(item, current).unchanged:
                 return "unchanged"
-        raise refused(409, b"", "update", res.plural, ns)
+        raise refused(409, b"", "update", res.plural, ns, attempts=RETRIES)
 
     def _replacement(self, item: Item, current: dict[str, Any]) -> dict[str, Any]:
         """The PUT body: the plan, keeping the labels and annotations others set, at the

@@ -10,7 +10,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from kseal.cluster import request
+from kseal.cluster import refused, request
 from kseal.controllerkeys import KEY_LABEL, LEGACY_NAME, is_key_secret
 from kseal.errors import ClusterError
 
@@ -20,15 +20,7 @@ def _secrets_path(namespace: str, name: str | None = None) -> str:
     return f"{path}/{quote(name, safe='')}" if name else path
 
 
-def _fail(status: int, action: str, namespace: str) -> ClusterError:
-    if status in (401, 403):
-        return ClusterError(
-            f"{action}: the API server answered {status} (not allowed)",
-            hints=[
-                f"your credentials need get, list and create on secrets in namespace {namespace}",
-                f"check with: kubectl auth can-i list secrets -n {namespace}",
-            ],
-        )
+def _fail(status: int, action: str, namespace: str, verb: str) -> ClusterError:
     if status == 404:
         return ClusterError(
             f"{action}: namespace {namespace} not found",
@@ -37,7 +29,7 @@ def _fail(status: int, action: str, namespace: str) -> ClusterError:
                 f"or create it first: kubectl create namespace {namespace}",
             ],
         )
-    return ClusterError(f"{action}: the API server answered {status}")
+    return refused(status, b"", verb, "secrets", namespace)
 
 
 def _json(body: bytes, action: str) -> Any:
@@ -54,7 +46,7 @@ def get_secret(api: Any, namespace: str, name: str) -> dict[str, Any] | None:
     if status == 404:
         return None
     if status != 200:
-        raise _fail(status, action, namespace)
+        raise _fail(status, action, namespace, "get")
     found: dict[str, Any] = _json(body, action)
     return found
 
@@ -67,7 +59,7 @@ def read_key_secrets(
     action = f"list the key Secrets in namespace {namespace}"
     status, body = request(api, "GET", _secrets_path(namespace), query={"labelSelector": KEY_LABEL})
     if status != 200:
-        raise _fail(status, action, namespace)
+        raise _fail(status, action, namespace, "list")
     items = _json(body, action).get("items") or []
     found = [s for s in items if isinstance(s, dict)]
     names = {(s.get("metadata") or {}).get("name") for s in found}
@@ -85,5 +77,5 @@ def create_secret(api: Any, namespace: str, body: dict[str, Any]) -> bool:
     if status == 409:
         return False
     if status not in (200, 201):
-        raise _fail(status, f"create Secret {namespace}/{name}", namespace)
+        raise _fail(status, f"create Secret {namespace}/{name}", namespace, "create")
     return True

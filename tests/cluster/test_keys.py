@@ -173,7 +173,7 @@ def test_backup_without_key_secrets_or_without_output_is_a_clear_error(
 def test_forbidden_listing_names_the_rbac_fix(cli: Cli, kmock_server: Any, tmp_path: Path) -> None:
     kmock_server.fail(r"/api/v1/namespaces/kube-system/secrets", 403)
     code, _, err = cli("keys", "list")
-    assert code == 1 and "403 (not allowed)" in err and "kubectl auth can-i list secrets" in err
+    assert code == 1 and "may not list secrets" in err and "kubectl auth can-i list secrets" in err
 
 
 # --- restore ------------------------------------------------------------------------------------
@@ -400,4 +400,17 @@ def test_a_tampered_backup_restores_nothing(
     path.write_text(text.replace("name: sealed-secrets-keyaaaaa", "name: sealed-secrets-keyzzzzz"))
     code, _, err = cli("keys", "restore", str(path))
     assert code == 51, err
+    assert kmock_server.objects("Secret", NS) == []
+
+
+def test_restore_refused_by_rbac_names_the_create_fix_and_writes_nothing(
+    cli: Cli, kmock_server: Any, tmp_path: Path, age_identity: tuple[str, str]
+) -> None:
+    kmock_server.seed(key_secret("sealed-secrets-keyaaaaa", 2))
+    path = _backup(cli, tmp_path, age_identity[1])
+    kmock_server.reset()
+    kmock_server.fail(r"/api/v1/namespaces/kube-system/secrets$", 403, method="POST", times=None)
+    code, _, err = cli("keys", "restore", path)
+    assert code == 1, err
+    assert "may not create secrets" in err and "kubectl auth can-i create secrets" in err
     assert kmock_server.objects("Secret", NS) == []
