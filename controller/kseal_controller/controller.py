@@ -80,6 +80,16 @@ def store_sealed_secret(obj: dict[str, Any]) -> StoredSealedSecret:
     return StoredSealedSecret(raw, synced)
 
 
+def _where_it_broke(exc: BaseException) -> str:
+    """An unexpected exception's type and the frames it passed, without its message: a library's
+    message may quote the value it choked on, and a value must never reach a log."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+    return f"{type(exc).__name__} at {where}"
+
+
 def _ignore(_obj: object) -> None:
     return None
 
@@ -364,8 +374,8 @@ class Controller:
             started = time.perf_counter()
             try:
                 retry = self.handle(key)
-            except Exception:  # a bug must not kill the worker; never log values
-                log.exception("reconcile %s failed unexpectedly", key)
+            except Exception as exc:  # a bug must not kill the worker
+                log.error("reconcile %s failed unexpectedly: %s", key, _where_it_broke(exc))
                 retry = True
             finally:
                 self.metrics.reconcile_duration(time.perf_counter() - started)

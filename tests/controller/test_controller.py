@@ -29,3 +29,14 @@ def test_the_cache_keeps_a_sealed_secret_without_managed_fields_or_last_applied(
     assert loaded["metadata"]["annotations"] == {"sealedsecrets.bitnami.com/namespace-wide": "true"}
     assert loaded["spec"] == obj["spec"] and loaded["status"] == obj["status"]
     assert len(stored.raw) < 400
+
+
+def test_an_unexpected_error_is_logged_without_its_message() -> None:
+    from kseal_controller.controller import _where_it_broke
+
+    try:
+        int("SENTINEL-5f3a9c-value")
+    except ValueError as exc:
+        text = _where_it_broke(exc)
+    assert text.startswith("ValueError at test_controller.py:")
+    assert "SENTINEL" not in text
