@@ -361,3 +361,31 @@ def test_only_the_namespaces_and_labels_asked_for_are_watched(kmock_server: Any)
         time.sleep(0.5)
         assert kmock_server.get("Secret", "app", "other-team") is None
         assert kmock_server.get("Secret", "not-watched", "elsewhere") is None
+
+
+def test_kseal_seal_validate_and_re_encrypt_go_through_the_service_proxy(
+    kmock_server: Any, tmp_path: Path
+) -> None:
+    """The CLI's kubeseal-compatible paths (`--validate`, `--re-encrypt`) against the running
+    controller, through the API server's service proxy as kubeseal reaches it."""
+    import json
+
+    with controller(kmock_server.url) as running:
+        proxy_to(kmock_server, running.api_port)
+        env = {**os.environ, "KUBECONFIG": str(kubeconfig(tmp_path, kmock_server.url))}
+        sealed = kseal("seal", "--fetch-cert", env=env)
+        (tmp_path / "cert.pem").write_bytes(sealed)
+        out = kseal("seal", "--cert", str(tmp_path / "cert.pem"), "--validate", "-o", "json",
+                    stdin=_secret(), env=env)
+        first = json.loads(out)
+        running.controller.new_key_now.set()
+        wait_until(lambda: len(running.controller.keyring) == 2, what="a second key")
+        (tmp_path / "ss.json").write_bytes(out)
+        kseal("seal", "--re-encrypt", "-f", str(tmp_path / "ss.json"), env=env)  # in place
+        rotated = json.loads((tmp_path / "ss.json").read_bytes())
+        newest = running.controller.keyring.latest().fingerprint
+        assert rotated["metadata"]["annotations"]["kseal.dev/sealing-key"] == newest
+        assert rotated["spec"]["encryptedData"] != first["spec"]["encryptedData"]
+        kmock_server.seed(rotated)
+        secret = wait_until(lambda: kmock_server.get("Secret", "app", "db"), what="the Secret")
+        assert _decoded(secret) == {"password": SENTINEL}
