@@ -122,10 +122,32 @@ def request(
             if status:  # the older generator raises for HTTP errors
                 return status, bytes(getattr(exc, "body", b"") or b"")
             raise ClusterError(f"{method} {path}: the API server refused the connection") from None
+        if _tls_failure(exc):
+            raise ClusterError(
+                f"{method} {path}: the API server's TLS certificate is not trusted",
+                hints=[
+                    "check the cluster's CA: certificate-authority(-data) in the kubeconfig, or "
+                    "the service account's ca.crt in a pod"
+                ],
+            ) from None
         raise ClusterError(
             f"cannot reach the Kubernetes API server ({type(exc).__name__}) for {method} {path}"
         ) from None
     return int(response.status), bytes(response.data or b"")
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether a request failed on TLS (urllib3 wraps the ssl error in its retry error)."""
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError) or type(seen).__name__ == "SSLError":
+            return True
+        seen = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def _reason(body: bytes) -> str:
