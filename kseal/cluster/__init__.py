@@ -126,7 +126,7 @@ def request(
             raise ClusterError(
                 f"{method} {path}: the API server's TLS certificate is not trusted",
                 hints=[
-                    "check the cluster's CA: certificate-authority(-data) in the kubeconfig, or "
+                    "check the cluster's CA: the kubeconfig's certificate-authority (or certificate-authority-data), or "
                     "the service account's ca.crt in a pod"
                 ],
             ) from None
