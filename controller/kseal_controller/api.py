@@ -13,29 +13,18 @@ from kseal.secret import check_sealed_secret, unseal_items
 if TYPE_CHECKING:
     from kseal_controller.controller import Controller
 
-MULTISTREAM = (
-    "Multistream YAML not supported yet "
-    "(see https://github.com/bitnami-labs/sealed-secrets/issues/114)"
-)
-
-
 def parse_one(body: bytes) -> dict[str, Any]:
-    """The one SealedSecret of a request body (JSON or YAML). ValueError otherwise."""
-    from kseal.yamlio import safe_load_all
+    """The one SealedSecret of a request body (JSON or YAML): the server's own parse
+    (:func:`kseal_controller.http.parse_sealed_secret`), then the SealedSecret's shape.
+    A ValueError whose message quotes nothing of the body otherwise."""
+    from kseal_controller.http import parse_sealed_secret
 
+    document = parse_sealed_secret(body)
     try:
-        docs = [d for d in safe_load_all(body.decode("utf-8")) if d is not None]
-    except (KsealError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot parse the request: {exc}") from None
-    if len(docs) > 1:
-        raise ValueError(MULTISTREAM)
-    if not docs or not isinstance(docs[0], dict):
-        raise ValueError("the request holds no SealedSecret")
-    try:
-        check_sealed_secret(docs[0])
+        check_sealed_secret(document)
     except KsealError as exc:
-        raise ValueError(str(exc)) from None
-    return docs[0]
+        raise ValueError(exc.message) from None
+    return document
 
 
 def with_top_metadata(sealed_secret: dict[str, Any]) -> dict[str, Any]:

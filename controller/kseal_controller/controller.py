@@ -313,8 +313,8 @@ class Controller:
     def _secret_updated(self, _old: Any, new: dict[str, Any]) -> None:
         """Beyond the original: a Secret the controller wrote whose data no longer matches its
         marks (edited by hand) is put back at once, not only at the next restart."""
-        summary = self.summarize_secret(new)
-        if summary.digest is None and summary.owners and not summary.managed:
+        summary = self.secret_summary(_key(new))  # stored (summarized) before handlers run
+        if summary is not None and summary.digest is None and summary.owners and not summary.managed:
             owner = self._owner_of(summary)
             if owner is not None:
                 self.queue.add(owner)

@@ -126,6 +126,23 @@ class TlsFront:
         self.thread.join(5)
 
 
+def _bootstrap_in_a_pod(
+    world: Env, front: TlsFront, ca: Path, tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """``kseal bootstrap db.yaml`` (a Secret holding the sentinel) as a pod runs it: no
+    kubeconfig, the service host and port, the token and ``ca`` at the mount paths."""
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
+    env = world.environ(KUBERNETES_SERVICE_HOST="127.0.0.1",
+                        KUBERNETES_SERVICE_PORT=str(front.port))
+    del env["KUBECONFIG"]
+    return subprocess.run(
+        [sys.executable, "-c", LAUNCHER, str(token), str(ca), "bootstrap", "db.yaml"],
+        capture_output=True, text=True, env=env, cwd=world.root / "repo", check=False, timeout=60,
+    )
+
+
 @pytest.fixture
 def tls_front(world: Env, tmp_path: Path) -> Iterator[tuple[TlsFront, Path]]:
     ca, cert, key = _tls_files(tmp_path)
@@ -138,16 +155,7 @@ def test_bootstrap_runs_with_the_pods_service_account(
     world: Env, tls_front: tuple[TlsFront, Path], tmp_path: Path
 ) -> None:
     front, ca = tls_front
-    token = tmp_path / "token"
-    token.write_text(TOKEN)
-    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
-    env = world.environ(KUBERNETES_SERVICE_HOST="127.0.0.1",
-                        KUBERNETES_SERVICE_PORT=str(front.port))
-    del env["KUBECONFIG"]
-    out = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, str(token), str(ca), "bootstrap", "db.yaml"],
-        capture_output=True, text=True, env=env, cwd=world.root / "repo", check=False, timeout=60,
-    )
+    out = _bootstrap_in_a_pod(world, front, ca, tmp_path)
     assert out.returncode == 0, out.stderr
     secret = world.api.get("Secret", "apps", "db")
     assert secret is not None
@@ -163,16 +171,7 @@ def test_an_untrusted_api_server_certificate_is_refused(
     front, _ca = tls_front
     (tmp_path / "other").mkdir()
     other_ca, _cert, _key = _tls_files(tmp_path / "other")
-    token = tmp_path / "token"
-    token.write_text(TOKEN)
-    world.encrypt("db.yaml", secret_yaml("db", password=SENTINEL))
-    env = world.environ(KUBERNETES_SERVICE_HOST="127.0.0.1",
-                        KUBERNETES_SERVICE_PORT=str(front.port))
-    del env["KUBECONFIG"]
-    out = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, str(token), str(other_ca), "bootstrap", "db.yaml"],
-        capture_output=True, text=True, env=env, cwd=world.root / "repo", check=False, timeout=60,
-    )
+    out = _bootstrap_in_a_pod(world, front, other_ca, tmp_path)
     assert out.returncode == 1, out.stderr
     assert out.stderr.startswith("kseal: error: ") and "Traceback" not in out.stderr
     assert "TLS certificate is not trusted" in out.stderr
